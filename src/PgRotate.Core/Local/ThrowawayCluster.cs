@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+using PgRotate.Crypto;
+using PgRotate.Errors;
+
+namespace PgRotate.Local;
+
+/// <summary>
+/// A disposable PostgreSQL server in a temporary folder, on a free port of 127.0.0.1, with <c>scram-sha-256</c> for
+/// TCP logins and <c>log_statement=all</c> (so a test can search the server log for a leaked secret). Used by the tests
+/// and by <c>pgrotate demo</c>. It is stopped and its folder removed on dispose, and also when the owning process
+/// dies without disposing (a watchdog process waits for it), so an interrupted test run leaves nothing running.
+/// As root, the server runs as the <c>postgres</c> OS user, since PostgreSQL refuses to run as root.
+/// </summary>
+public sealed class ThrowawayCluster : IAsyncDisposable
+{
+    public const string SuperuserName = "postgres";
+    private const string ServiceUser = "postgres";
+
+    private readonly string _root;
+    private readonly bool _runAsServiceUser;
+    private Process? _watchdog;
+    private bool _disposed;
+
+    private ThrowawayCluster(PostgresBinaries binaries, string root, bool runAsServiceUser, SecretText superuserPassword)
+    {
+        Binaries = binaries;
+        _root = root;
+        _runAsServiceUser = runAsServiceUser;
+        SuperuserPassword = superuserPassword;
+    }
+
+    public PostgresBinaries Binaries { get; }
+    public int MajorVersion => Binaries.MajorVersion;
+    public string Host => "127.0.0.1";
+    public int Port { get; private set; }
+    public SecretText SuperuserPassword { get; }
+    public string DataDirectory => Path.Combine(_root, "data");
+    public string LogFile => Path.Combine(_root, "server.log");
+    private string SocketDirectory => Path.Combine(_root, "socket");
+
+    public static async Task<ThrowawayCluster> StartAsync(string? binDir = null, CancellationToken cancellationToken = default)
+    {
+        var binaries = await PostgresBinaries.LocateAsync(binDir, cancellationToken).ConfigureAwait(false);
+        var root = Directory.CreateTempSubdirectory("pgrotate-pg-").FullName;
+        var cluster = new ThrowawayCluster(binaries, root, Environment.IsPrivilegedProcess, PasswordGenerator.Generate());
+        try
+        {
+            await cluster.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            cluster.StartWatchdog();
+            await cluster.StartServerAsync(cancellationToken).ConfigureAwait(false);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>A connection string for <paramref name="user"/> (the superuser by default) over TCP.</summary>
+    public string ConnectionString(string database = "postgres", string? user = null, SecretText? password = null)
+    {
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = Host,
+            Port = Port,
+            Database = database,
+            Username = user ?? SuperuserName,
+            Password = (password ?? (user is null ? SuperuserPassword : null))?.Reveal(),
+            Pooling = false,
+        };
+        return builder.ConnectionString;
+    }
+
+    public async Task<NpgsqlConnection> OpenSuperuserConnectionAsync(string database = "postgres", CancellationToken cancellationToken = default)
+    {
+        var connection = new NpgsqlConnection(ConnectionString(database));
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return connection;
+    }
+
+    public async Task<string> ReadServerLogAsync(CancellationToken cancellationToken = default)
+    {
+        await using var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        return await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the server (fast shutdown: sessions are terminated) and keeps the data folder.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default) =>
+        RunAsServiceUserAsync(Binaries.Program("pg_ctl"), ["stop", "-D", DataDirectory, "-m", "fast", "-w"], cancellationToken);
+
+    public Task StartAsync(CancellationToken cancellationToken = default) => StartServerAsync(cancellationToken);
+
+    private async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(SocketDirectory);
+        var passwordFile = Path.Combine(_root, "pwfile");
+        await File.WriteAllTextAsync(passwordFile, SuperuserPassword.Reveal() + "\n", cancellationToken).ConfigureAwait(false);
+        File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (_runAsServiceUser)
+        {
+            await ExternalProcess.RunCheckedAsync("chown", ["-R", $"{ServiceUser}:", _root], cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await RunAsServiceUserAsync(Binaries.Program("initdb"),
+            [
+                "-D", DataDirectory, "-U", SuperuserName, "--pwfile", passwordFile, "--no-sync",
+                "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--locale=C",
+            ], cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+
+        var preload = File.Exists(Path.Combine(Path.GetDirectoryName(Binaries.BinDir)!, "lib", "pg_stat_statements.so"))
+            ? "shared_preload_libraries = 'pg_stat_statements'\n"
+            : "";
+        var settings =
+            $"""
+
+             # throwaway cluster settings written by pgrotate
+             listen_addresses = '127.0.0.1'
+             unix_socket_directories = '{SocketDirectory}'
+             password_encryption = 'scram-sha-256'
+             log_statement = 'all'
+             log_line_prefix = '%m [%p] %u@%d '
+             fsync = off
+             synchronous_commit = off
+             full_page_writes = off
+             max_connections = 300
+             {preload}
+             """;
+        await File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.conf"), settings, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task StartServerAsync(CancellationToken cancellationToken)
+    {
+        // A port found free can be taken before the server binds it; try a few.
+        for (var attempt = 1; ; attempt++)
+        {
+            if (Port == 0 || attempt > 1)
+            {
+                Port = FindFreePort();
+            }
+
+            var result = await RunProcessAsync(Binaries.Program("pg_ctl"),
+                ["start", "-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "-o", $"-p {Port.ToString(CultureInfo.InvariantCulture)}"],
+                cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode == 0)
+            {
+                return;
+            }
+
+            if (attempt == 5)
+            {
+                var log = File.Exists(LogFile) ? await ReadServerLogAsync(cancellationToken).ConfigureAwait(false) : "";
+                var lastLines = string.Join(" / ", log.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(3));
+                throw new PgRotateException(ErrorCode.EnvironmentError, $"the throwaway PostgreSQL server did not start: {lastLines}");
+            }
+        }
+    }
+
+    private static int FindFreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// Stops the server and removes the folder once this process is gone, however it ends (SIGKILL included): a test
+    /// run interrupted half-way must not leave servers behind.
+    /// </summary>
+    private void StartWatchdog()
+    {
+        var stop = _runAsServiceUser
+            ? $"runuser -u {ServiceUser} -- '{Binaries.Program("pg_ctl")}' stop -D '{DataDirectory}' -m immediate"
+            : $"'{Binaries.Program("pg_ctl")}' stop -D '{DataDirectory}' -m immediate";
+        var script = $"exec </dev/null >/dev/null 2>&1; while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; {stop}; rm -rf '{_root}'";
+        var startInfo = new ProcessStartInfo("setsid") { UseShellExecute = false };
+        foreach (var argument in new[] { "sh", "-c", script })
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        _watchdog = Process.Start(startInfo);
+    }
+
+    private async Task RunAsServiceUserAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var result = await RunProcessAsync(program, arguments, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            var tail = string.Join(" / ", result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(3));
+            throw new PgRotateException(ErrorCode.EnvironmentError, $"{Path.GetFileName(program)} {arguments[0]} failed: {tail}");
+        }
+    }
+
+    private Task<ExternalProcess.Result> RunProcessAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        _runAsServiceUser
+            ? ExternalProcess.RunAsync("runuser", ["-u", ServiceUser, "--", program, .. arguments], cancellationToken)
+            : ExternalProcess.RunAsync(program, arguments, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
+        {
+            await RunProcessAsync(Binaries.Program("pg_ctl"), ["stop", "-D", DataDirectory, "-m", "immediate", "-w"], CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if (_watchdog is { HasExited: false })
+        {
+            _watchdog.Kill(entireProcessTree: true);
+        }
+
+        _watchdog?.Dispose();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}
