@@ -27,9 +27,13 @@ public static class ScramVerifier
     private const string Prefix = "SCRAM-SHA-256$";
     private const int KeyLength = 32;
 
+    /// <exception cref="ArgumentException">
+    /// The password is empty (PostgreSQL would clear the role's password) or not ASCII (the server would apply
+    /// SASLprep, which we do not), or the salt is empty.
+    /// </exception>
     public static string Compute(SecretText password, int iterations, ReadOnlySpan<byte> salt)
     {
-        ArgumentNullException.ThrowIfNull(password);
+        string text = RevealAcceptedPassword(password, nameof(password));
         ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(iterations, MaxIterations);
         if (salt.IsEmpty)
@@ -40,7 +44,7 @@ public static class ScramVerifier
         Span<byte> keys = stackalloc byte[2 * KeyLength];
         try
         {
-            DeriveKeys(password, iterations, salt, keys, nameof(password));
+            DeriveKeys(text, iterations, salt, keys);
             return string.Concat(
                 Prefix,
                 iterations.ToString(CultureInfo.InvariantCulture),
@@ -77,12 +81,13 @@ public static class ScramVerifier
     public static void EnsureWellFormed([NotNull] string? verifier)
     {
         // The message says what is wrong but never repeats the value: a verifier allows offline guessing.
-        if (Parse(verifier, out _, out _, out _) is { } problem)
+        string? problem = Parse(verifier, out _, out _, out _);
+        if (problem is not null || verifier is null)
         {
             throw new PgRotateException(
                 ErrorCode.InvalidInput,
-                $"not a valid SCRAM-SHA-256 verifier ({problem}); expected "
-                + "SCRAM-SHA-256$<iterations>:<base64 salt>$<base64 StoredKey>:<base64 ServerKey> — "
+                $"not a valid SCRAM-SHA-256 verifier ({problem ?? "no value"}); expected "
+                + "SCRAM-SHA-256$<iterations>:<base64 salt>$<base64 StoredKey>:<base64 ServerKey>; "
                 + "PostgreSQL would store anything else as a plaintext password");
         }
     }
@@ -96,7 +101,7 @@ public static class ScramVerifier
     public static bool Matches(string verifier, SecretText password)
     {
         ArgumentNullException.ThrowIfNull(verifier);
-        ArgumentNullException.ThrowIfNull(password);
+        string text = RevealAcceptedPassword(password, nameof(password));
         if (Parse(verifier, out int iterations, out byte[]? salt, out byte[]? expected) is not null)
         {
             return false;
@@ -105,7 +110,7 @@ public static class ScramVerifier
         Span<byte> actual = stackalloc byte[2 * KeyLength];
         try
         {
-            DeriveKeys(password, iterations, salt, actual, nameof(password));
+            DeriveKeys(text, iterations, salt, actual);
             return CryptographicOperations.FixedTimeEquals(actual, expected);
         }
         finally
@@ -114,10 +119,9 @@ public static class ScramVerifier
         }
     }
 
-    /// <summary>Writes StoredKey then ServerKey (32 bytes each) to <paramref name="keys"/>.</summary>
-    private static void DeriveKeys(
-        SecretText password, int iterations, ReadOnlySpan<byte> salt, Span<byte> keys, string paramName)
+    private static string RevealAcceptedPassword(SecretText password, string paramName)
     {
+        ArgumentNullException.ThrowIfNull(password, paramName);
         string text = password.Reveal();
         if (text.Length == 0)
         {
@@ -135,7 +139,13 @@ public static class ScramVerifier
                 paramName);
         }
 
-        byte[] passwordBytes = Encoding.ASCII.GetBytes(text);
+        return text;
+    }
+
+    /// <summary>Writes StoredKey then ServerKey (32 bytes each) to <paramref name="keys"/>.</summary>
+    private static void DeriveKeys(string password, int iterations, ReadOnlySpan<byte> salt, Span<byte> keys)
+    {
+        byte[] passwordBytes = Encoding.ASCII.GetBytes(password);
         Span<byte> saltedPassword = stackalloc byte[KeyLength];
         Span<byte> clientKey = stackalloc byte[KeyLength];
         try

@@ -1,0 +1,49 @@
+using Npgsql;
+using PgRotate.Crypto;
+using PgRotate.Errors;
+using PgRotate.Targets;
+
+namespace PgRotate.Postgres;
+
+/// <summary>
+/// Proves a credential works the way clients will use it: a fresh login (never a pooled connection), as the expected
+/// session user, acting as the expected group role (a login whose membership was lost only gets a WARNING from the
+/// server and silently acts as itself), then the secret's own check query.
+/// </summary>
+public sealed class CredentialTester(TargetConnector connector)
+{
+    public async Task TestAsync(Target target, string username, SecretText password, string expectedCurrentUser, string? checkSql, CancellationToken cancellationToken)
+    {
+        await using var connection = await connector.OpenAsAsync(target, username, password, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = new NpgsqlCommand("SELECT session_user::text, current_user::text", connection);
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var sessionUser = reader.GetString(0);
+                var currentUser = reader.GetString(1);
+                if (sessionUser != username)
+                {
+                    throw new PgRotateException(ErrorCode.RotationFailed, $"login as {username} arrived as session user {sessionUser}");
+                }
+
+                if (currentUser != expectedCurrentUser)
+                {
+                    throw new PgRotateException(ErrorCode.RotationFailed,
+                        $"login as {username} acts as {currentUser}, not {expectedCurrentUser}: its membership in {expectedCurrentUser} or its role setting is missing ('pgrotate check' shows which); objects it created would not belong to the group");
+                }
+            }
+
+            if (!string.IsNullOrWhiteSpace(checkSql))
+            {
+                await using var check = new NpgsqlCommand(checkSql, connection);
+                await check.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (PostgresException e)
+        {
+            throw new PgRotateException(ErrorCode.RotationFailed, $"check query as {username} failed: {e.SqlState}: {PostgresErrors.Scrub(e.MessageText)}", e);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using Npgsql;
+using PgRotate.Secrets;
+
+namespace PgRotate.Postgres;
+
+/// <summary>
+/// Compares a secret's roles on the server with the pattern: each login a member of the group and defaulting to it,
+/// identical other settings on both logins, the group unable to log in (once adopted), and no privileges or objects
+/// held by a login role directly (they belong to the group; a login's own grants break ownership and block DROP ROLE).
+/// Nothing in PostgreSQL stops a login from undoing its own setup, so this is checked, not assumed.
+/// </summary>
+public static class DriftDoctor
+{
+    public static async Task<IReadOnlyList<Drift>> ExamineAsync(NpgsqlConnection connection, Secret secret, CancellationToken cancellationToken)
+    {
+        var drifts = new List<Drift>();
+        var roles = await RoleCatalog.ReadAsync(connection, [secret.Group.Value, .. secret.Logins.Select(l => l.Value)], cancellationToken).ConfigureAwait(false);
+        void Add(RoleName role, string kind, string message, RoleStatement? fix) => drifts.Add(new Drift(secret.Name, role.Value, kind, message, fix?.Text));
+
+        if (!roles.TryGetValue(secret.Group.Value, out var group))
+        {
+            Add(secret.Group, "missing_role", $"role {secret.Group} does not exist", secret.Strategy == Strategy.Alternating ? RoleSql.CreateGroup(secret.Group) : null);
+        }
+
+        if (secret.Strategy == Strategy.Single)
+        {
+            return drifts;
+        }
+
+        if (group is { CanLogin: true } && secret.Adoption != Adoption.Adopting)
+        {
+            Add(secret.Group, "group_can_login", $"group role {secret.Group} can log in; only its login roles should", RoleSql.NoLogin(secret.Group));
+        }
+
+        foreach (var login in secret.Logins)
+        {
+            if (!roles.TryGetValue(login.Value, out var state))
+            {
+                Add(login, "missing_role", $"login role {login} does not exist", null);
+                continue;
+            }
+
+            if (!state.MemberOf.Contains(secret.Group.Value))
+            {
+                Add(login, "missing_membership", $"login role {login} is not a member of {secret.Group}: it logs in as itself and owns what it creates", RoleSql.Grant(secret.Group, login));
+            }
+
+            if (state.DefaultRole is null)
+            {
+                Add(login, "missing_role_setting", $"login role {login} has no role setting: its sessions act as {login}, not {secret.Group}", RoleSql.SetDefaultRole(login, secret.Group));
+            }
+            else if (state.DefaultRole != secret.Group.Value)
+            {
+                Add(login, "different_role_setting", $"login role {login} defaults to role {Sql.Printable(state.DefaultRole)} instead of {secret.Group}", RoleSql.SetDefaultRole(login, secret.Group));
+            }
+        }
+
+        if (secret.LoginB is { } b && roles.TryGetValue(secret.LoginA.Value, out var a) && roles.TryGetValue(b.Value, out var bState))
+        {
+            var onlyA = a.OtherSettings.Except(bState.OtherSettings).ToList();
+            var onlyB = bState.OtherSettings.Except(a.OtherSettings).ToList();
+            if (onlyA.Count > 0 || onlyB.Count > 0)
+            {
+                var differences = onlyA.Select(s => $"{secret.LoginA}: {s}").Concat(onlyB.Select(s => $"{b}: {s}"));
+                Add(b, "settings_differ", $"role settings differ between {secret.LoginA} and {b} ({string.Join(", ", differences)}); clients would behave differently after a rotation", null);
+            }
+        }
+
+        foreach (var (role, what) in await DirectHoldingsAsync(connection, secret.Logins.Select(l => l.Value).ToArray(), cancellationToken).ConfigureAwait(false))
+        {
+            Add(RoleName.Parse(role), what.StartsWith("owns", StringComparison.Ordinal) ? "owns_objects" : "direct_privilege",
+                $"login role {role} {what}; grant privileges to and own objects as {secret.Group} instead",
+                RoleStatement.Plain($"REASSIGN OWNED BY {Sql.Identifier(role)} TO {secret.Group.Quoted}"));
+        }
+
+        return drifts;
+    }
+
+    /// <summary>Privileges granted to, and objects owned by, the login roles in the connected database.</summary>
+    private static async Task<List<(string Role, string What)>> DirectHoldingsAsync(NpgsqlConnection connection, string[] logins, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            WITH logins AS (SELECT oid, rolname FROM pg_roles WHERE rolname = ANY($1))
+            SELECT l.rolname, 'holds ' || a.privilege_type || ' on ' || CASE c.relkind WHEN 'S' THEN 'sequence ' ELSE 'table ' END || c.oid::regclass::text
+              FROM pg_class c, aclexplode(c.relacl) a JOIN logins l ON l.oid = a.grantee
+            UNION ALL
+            SELECT l.rolname, 'holds ' || a.privilege_type || ' on schema ' || quote_ident(n.nspname)
+              FROM pg_namespace n, aclexplode(n.nspacl) a JOIN logins l ON l.oid = a.grantee
+            UNION ALL
+            SELECT l.rolname, 'holds ' || a.privilege_type || ' on database ' || quote_ident(d.datname)
+              FROM pg_database d, aclexplode(d.datacl) a JOIN logins l ON l.oid = a.grantee WHERE d.datname = current_database()
+            UNION ALL
+            SELECT l.rolname, 'holds ' || a.privilege_type || ' on function ' || p.oid::regprocedure::text
+              FROM pg_proc p, aclexplode(p.proacl) a JOIN logins l ON l.oid = a.grantee
+            UNION ALL
+            SELECT l.rolname, 'holds default privileges (' || d.defaclobjtype || ')'
+              FROM pg_default_acl d, aclexplode(d.defaclacl) a JOIN logins l ON l.oid = a.grantee
+            UNION ALL
+            SELECT l.rolname, 'owns ' || CASE c.relkind WHEN 'S' THEN 'sequence ' WHEN 'v' THEN 'view ' ELSE 'table ' END || c.oid::regclass::text
+              FROM pg_class c JOIN logins l ON l.oid = c.relowner WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+            UNION ALL
+            SELECT l.rolname, 'owns schema ' || quote_ident(n.nspname) FROM pg_namespace n JOIN logins l ON l.oid = n.nspowner
+            UNION ALL
+            SELECT l.rolname, 'owns function ' || p.oid::regprocedure::text FROM pg_proc p JOIN logins l ON l.oid = p.proowner
+            ORDER BY 1, 2
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = logins });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<(string, string)>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return result;
+    }
+}

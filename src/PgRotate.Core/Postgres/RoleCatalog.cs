@@ -1,0 +1,45 @@
+using Npgsql;
+
+namespace PgRotate.Postgres;
+
+/// <summary>Reads roles, memberships and role settings from the server's catalogs.</summary>
+public static class RoleCatalog
+{
+    public static async Task<IReadOnlyDictionary<string, RoleState>> ReadAsync(NpgsqlConnection connection, IEnumerable<string> roles, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT r.rolname, r.rolcanlogin, r.rolsuper, r.rolvaliduntil,
+                   coalesce((SELECT s.setconfig FROM pg_db_role_setting s WHERE s.setrole = r.oid AND s.setdatabase = 0), '{}'::text[]),
+                   array(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid)
+            FROM pg_roles r
+            WHERE r.rolname = ANY($1)
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = roles.Distinct().ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var result = new Dictionary<string, RoleState>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var name = reader.GetString(0);
+            result[name] = new RoleState(
+                name,
+                reader.GetBoolean(1),
+                reader.GetBoolean(2),
+                reader.IsDBNull(3) ? null : ToValidUntil(reader.GetFieldValue<DateTime>(3)),
+                reader.GetFieldValue<string[]>(5),
+                reader.GetFieldValue<string[]>(4));
+        }
+
+        return result;
+    }
+
+    /// <summary>'infinity' reads as DateTime.MaxValue; treat it as no expiry.</summary>
+    private static DateTimeOffset? ToValidUntil(DateTime value) =>
+        value == DateTime.MaxValue ? null : new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    public static async Task<int> ServerVersionNumAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT current_setting('server_version_num')::int", connection);
+        return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+}

@@ -1,0 +1,42 @@
+using System.Globalization;
+
+namespace PgRotate.Postgres;
+
+/// <summary>The role statements pgrotate issues, built from quoted identifiers and validated verifiers only.</summary>
+public static class RoleSql
+{
+    private const string VerifierPlaceholder = "'<SCRAM-SHA-256 verifier>'";
+
+    public static RoleStatement CreateGroup(RoleName group) => RoleStatement.Plain($"CREATE ROLE {group.Quoted} NOLOGIN");
+
+    public static RoleStatement CreateNoLogin(RoleName login) => RoleStatement.Plain($"CREATE ROLE {login.Quoted} NOLOGIN");
+
+    public static RoleStatement CreateLogin(RoleName login, string verifier) =>
+        WithVerifier($"CREATE ROLE {login.Quoted} LOGIN PASSWORD {{0}} VALID UNTIL 'infinity'", verifier);
+
+    /// <summary>Password, LOGIN and expiry in one statement: a new password does not reset an old VALID UNTIL.</summary>
+    public static RoleStatement SetPassword(RoleName login, string verifier, DateTimeOffset? validUntil) =>
+        WithVerifier($"ALTER ROLE {login.Quoted} WITH LOGIN PASSWORD {{0}} VALID UNTIL {ValidUntil(validUntil)}", verifier);
+
+    public static RoleStatement Expire(RoleName login, DateTimeOffset validUntil) =>
+        RoleStatement.Plain($"ALTER ROLE {login.Quoted} VALID UNTIL {ValidUntil(validUntil)}");
+
+    public static RoleStatement Grant(RoleName group, RoleName member) => RoleStatement.Plain($"GRANT {group.Quoted} TO {member.Quoted}");
+
+    public static RoleStatement SetDefaultRole(RoleName login, RoleName group) =>
+        RoleStatement.Plain($"ALTER ROLE {login.Quoted} SET role = {Sql.Literal(group.Value)}");
+
+    public static RoleStatement NoLogin(RoleName role) => RoleStatement.Plain($"ALTER ROLE {role.Quoted} NOLOGIN");
+
+    public static string ValidUntil(DateTimeOffset? time) =>
+        time is { } t ? Sql.Literal(t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff'+00'", CultureInfo.InvariantCulture)) : "'infinity'";
+
+    private static RoleStatement WithVerifier(string template, string verifier)
+    {
+        // A malformed verifier would be hashed by the server as if it were a plaintext password: refuse it here.
+        ScramVerifier.EnsureWellFormed(verifier);
+        return new RoleStatement(
+            string.Format(CultureInfo.InvariantCulture, template, Sql.Literal(verifier)),
+            string.Format(CultureInfo.InvariantCulture, template, VerifierPlaceholder));
+    }
+}

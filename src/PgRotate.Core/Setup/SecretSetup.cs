@@ -1,0 +1,211 @@
+using Npgsql;
+using PgRotate.Crypto;
+using PgRotate.Errors;
+using PgRotate.Postgres;
+using PgRotate.Secrets;
+using PgRotate.Store;
+
+namespace PgRotate.Setup;
+
+/// <summary>
+/// Registers secrets and sets up their roles on the target (the seed's group + alternating logins), idempotently:
+/// the first credential is stored as pending before any role changes, all role statements run in one transaction,
+/// and the credential is promoted only after a fresh login proves it acts as the group.
+/// </summary>
+public sealed class SecretSetup(SqliteStore store, TargetConnector connector, TimeProvider time)
+{
+    /// <summary>Group names leave room for the "_a"/"_b" suffix of derived login names.</summary>
+    private const int GroupNameMaxBytes = RoleName.MaxBytes - 2;
+
+    public async Task<SetupResult> AddAsync(SecretRequest request, bool dryRun, CancellationToken cancellationToken)
+    {
+        var requested = Describe(request);
+        var target = await store.GetTargetAsync(requested.Target, cancellationToken).ConfigureAwait(false);
+        var existing = await store.FindSecretAsync(requested.Name, cancellationToken).ConfigureAwait(false);
+        if (existing is not null && !existing.SameShapeAs(requested))
+        {
+            throw new PgRotateException(ErrorCode.AlreadyExists,
+                $"secret {requested.Name} already exists with other settings ({existing.Strategy.WireName()} group {existing.Group} on {existing.Target}); pgrotate secret show {requested.Name} shows them");
+        }
+
+        var secret = existing ?? requested;
+        var versions = existing is null ? [] : await store.ListVersionsAsync(secret.Name, cancellationToken).ConfigureAwait(false);
+        var current = versions.FirstOrDefault(v => v.Stage == Stage.Current);
+        var pending = versions.FirstOrDefault(v => v.Stage == Stage.Pending);
+
+        // The first credential: resumed from the store after an interrupted run, else generated now.
+        var first = current is not null ? null : pending ?? new SecretVersion(secret.Name, 1, secret.LoginA.Value,
+            PasswordGenerator.Generate(), Stage.Pending, time.GetUtcNow(), null, null);
+
+        await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
+        var roles = await RoleCatalog.ReadAsync(connection, [secret.Group.Value, .. secret.Logins.Select(l => l.Value)], cancellationToken).ConfigureAwait(false);
+        var iterations = await ScramIterationsAsync(connection, cancellationToken).ConfigureAwait(false);
+        var verifier = first is null ? null : ScramVerifier.Create(first.Password, iterations);
+        var adopt = request.Adopt || secret.Adoption != Adoption.None;
+        var plan = RoleSetupPlanner.Plan(secret, roles, verifier, adopt);
+        if (dryRun)
+        {
+            return new SetupResult(secret, plan, DryRun: true, Stored: false, current?.Username ?? first?.Username);
+        }
+
+        var isNew = existing is null;
+        if (isNew)
+        {
+            await store.AddSecretAsync(secret, first!, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await ApplyAsync(connection, plan, target.Name, cancellationToken).ConfigureAwait(false);
+            if (first is not null)
+            {
+                var expected = secret.Strategy == Strategy.Single ? secret.LoginA.Value : secret.Group.Value;
+                await new CredentialTester(connector).TestAsync(target, first.Username, first.Password, expected, secret.CheckSql, cancellationToken).ConfigureAwait(false);
+                await store.PromoteAsync(secret.Name, first.Number, null, secret.Schedule?.NextAfter(time.GetUtcNow()),
+                    $"first credential, login {first.Username}", cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch when (isNew)
+        {
+            // Nothing half-written: a secret whose setup failed is not left in the store. (Role statements ran in one
+            // transaction; if they committed but the login test failed, a rerun adopts those roles.)
+            await store.DeleteSecretAsync(secret.Name, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        return new SetupResult(secret, plan, DryRun: false, Stored: isNew || first is not null, current?.Username ?? first?.Username);
+    }
+
+    private Secret Describe(SecretRequest request)
+    {
+        var name = SecretName.ParseSecret(request.Name);
+        var target = SecretName.ParseTarget(request.Target);
+        var derive = request.Strategy == Strategy.Alternating && (request.LoginA is null || request.LoginB is null);
+        var group = RoleName.Parse(request.Group, "group role name", derive ? GroupNameMaxBytes : RoleName.MaxBytes);
+        RoleName loginA;
+        RoleName? loginB;
+        if (request.Strategy == Strategy.Single)
+        {
+            if (request.LoginA is not null || request.LoginB is not null)
+            {
+                throw PgRotateException.InvalidInput("--logins is for the alternating strategy; a single secret rotates the --group role itself");
+            }
+
+            loginA = group;
+            loginB = null;
+        }
+        else
+        {
+            loginA = RoleName.Parse(request.LoginA ?? group.Value + "_a", "login role name");
+            loginB = RoleName.Parse(request.LoginB ?? group.Value + "_b", "login role name");
+            if (loginA == loginB || loginA == group || loginB == group)
+            {
+                throw PgRotateException.InvalidInput($"the group role and the two login roles must be three different roles (got {group}, {loginA}, {loginB})");
+            }
+        }
+
+        if (request.Grace is { } grace && grace < TimeSpan.Zero)
+        {
+            throw PgRotateException.InvalidInput("--grace cannot be negative");
+        }
+
+        return new Secret(name, target, request.Strategy, group, loginA, loginB, request.Schedule, request.Grace,
+            string.IsNullOrWhiteSpace(request.CheckSql) ? null : request.CheckSql,
+            request.Adopt ? Adoption.Adopting : Adoption.None, time.GetUtcNow(), null);
+    }
+
+    /// <summary>
+    /// Ends an adoption: once no session of the old single login has been seen for <paramref name="quietPeriod"/>,
+    /// the group role stops being able to log in. Sessions still open are listed instead.
+    /// </summary>
+    public async Task FinishAdoptionAsync(string name, TimeSpan quietPeriod, TimeSpan pollInterval, IProgress<TimeSpan>? progress, CancellationToken cancellationToken)
+    {
+        var secret = await store.GetSecretAsync(SecretName.ParseSecret(name), cancellationToken).ConfigureAwait(false);
+        if (secret.Adoption != Adoption.Adopting)
+        {
+            throw new PgRotateException(ErrorCode.IncompatibleState, $"secret {secret.Name} is not being adopted (adoption: {secret.Adoption.ToString().ToLowerInvariant()})");
+        }
+
+        var target = await store.GetTargetAsync(secret.Target, cancellationToken).ConfigureAwait(false);
+        await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
+        var started = time.GetTimestamp();
+        while (true)
+        {
+            var sessions = await SessionsOfAsync(connection, secret.Group.Value, cancellationToken).ConfigureAwait(false);
+            if (sessions.Count > 0)
+            {
+                throw new PgRotateException(ErrorCode.ClientsStillConnected,
+                    $"role {secret.Group} still has sessions: {string.Join("; ", sessions)}. Move those clients to the credential of secret {secret.Name} ('pgrotate get {secret.Name}') and run adopt-finish again");
+            }
+
+            var quiet = time.GetElapsedTime(started);
+            progress?.Report(quiet);
+            if (quiet >= quietPeriod)
+            {
+                break;
+            }
+
+            var wait = quietPeriod - quiet < pollInterval ? quietPeriod - quiet : pollInterval;
+            await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+        }
+
+        await ApplyAsync(connection, [RoleSql.NoLogin(secret.Group)], target.Name, cancellationToken).ConfigureAwait(false);
+        await store.SetAdoptionAsync(secret.Name, Adoption.Adopted, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Open sessions logged in as <paramref name="role"/>, described by application name and client address.</summary>
+    public static async Task<IReadOnlyList<string>> SessionsOfAsync(NpgsqlConnection connection, string role, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT coalesce(nullif(application_name, ''), '(no application_name)'), coalesce(host(client_addr), 'local socket'), count(*)
+            FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()
+            GROUP BY 1, 2 ORDER BY 1, 2
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = role });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var sessions = new List<string>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            sessions.Add($"{reader.GetString(0)} from {reader.GetString(1)} ({reader.GetInt64(2)})");
+        }
+
+        return sessions;
+    }
+
+    /// <summary>The server's <c>scram_iterations</c> (16+), so our verifiers cost what the DBA chose; 4096 before 16.</summary>
+    public static async Task<int> ScramIterationsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT current_setting('scram_iterations', true)", connection);
+        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+        return int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var iterations) && iterations > 0 ? iterations : ScramVerifier.DefaultIterations;
+    }
+
+    /// <summary>Runs role statements in one transaction: all of them happen, or none.</summary>
+    public static async Task ApplyAsync(NpgsqlConnection connection, IReadOnlyList<RoleStatement> statements, string targetName, CancellationToken cancellationToken)
+    {
+        if (statements.Count == 0)
+        {
+            return;
+        }
+
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var statement in statements)
+        {
+            try
+            {
+                await using var command = new NpgsqlCommand(statement.Text, connection, transaction);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e)
+            {
+                throw PostgresErrors.Translate(e, $"on target {targetName}, {statement.Display}");
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        // pg_stat_activity shows a session's last statement while it idles; leave a harmless one there.
+        await using var overwrite = new NpgsqlCommand("SELECT 1", connection);
+        await overwrite.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

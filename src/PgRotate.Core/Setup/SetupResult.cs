@@ -1,0 +1,10 @@
+using PgRotate.Postgres;
+using PgRotate.Secrets;
+
+namespace PgRotate.Setup;
+
+/// <summary>
+/// The outcome of <c>secret add</c>: the statements it ran (or would run, for a dry run) and whether the store changed.
+/// No statements and nothing stored means the secret and its roles were already as asked.
+/// </summary>
+public sealed record SetupResult(Secret Secret, IReadOnlyList<RoleStatement> Statements, bool DryRun, bool Stored, string? CurrentLogin);

@@ -1,0 +1,65 @@
+using Microsoft.Data.Sqlite;
+using PgRotate.Crypto;
+using PgRotate.Errors;
+using PgRotate.Targets;
+
+namespace PgRotate.Store;
+
+public sealed partial class SqliteStore
+{
+    private static string TargetPasswordData(string target) => $"target:{target}:password";
+
+    public async Task AddTargetAsync(Target target, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var sealedPassword = _envelope.SealText(target.Password, TargetPasswordData(target.Name));
+        try
+        {
+            await ExecuteAsync(connection, null,
+                "INSERT INTO targets(name, connection_string, username, password, created_at, updated_at) VALUES ($n, $c, $u, $p, $t, $t)",
+                cancellationToken, ("$n", target.Name), ("$c", target.ConnectionString), ("$u", target.Username), ("$p", sealedPassword), ("$t", Now())).ConfigureAwait(false);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19)
+        {
+            throw new PgRotateException(ErrorCode.AlreadyExists, $"target {target.Name} already exists", e);
+        }
+    }
+
+    /// <summary>Replaces the admin password after <c>target rotate-admin</c> has changed it on the server.</summary>
+    public async Task UpdateTargetPasswordAsync(string name, SecretText password, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var changed = await ExecuteAsync(connection, null, "UPDATE targets SET password = $p, updated_at = $t WHERE name = $n",
+            cancellationToken, ("$n", name), ("$p", _envelope.SealText(password, TargetPasswordData(name))), ("$t", Now())).ConfigureAwait(false);
+        if (changed == 0)
+        {
+            throw TargetNotFound(name);
+        }
+    }
+
+    public async Task<Target> GetTargetAsync(string name, CancellationToken cancellationToken) =>
+        (await QueryTargetsAsync("WHERE name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false)).SingleOrDefault()
+        ?? throw TargetNotFound(name);
+
+    public Task<IReadOnlyList<Target>> ListTargetsAsync(CancellationToken cancellationToken) =>
+        QueryTargetsAsync("ORDER BY name", cancellationToken);
+
+    private static PgRotateException TargetNotFound(string name) =>
+        new(ErrorCode.NotFound, $"unknown target {name}; 'pgrotate target list' shows the registered ones");
+
+    private async Task<IReadOnlyList<Target>> QueryTargetsAsync(string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = CreateCommand(connection, null, $"SELECT name, connection_string, username, password FROM targets {where}", parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var targets = new List<Target>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var name = reader.GetString(0);
+            targets.Add(new Target(name, reader.GetString(1), reader.GetString(2),
+                _envelope.OpenText((byte[])reader.GetValue(3), TargetPasswordData(name))));
+        }
+
+        return targets;
+    }
+}

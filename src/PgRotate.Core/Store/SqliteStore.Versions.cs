@@ -1,0 +1,133 @@
+using Microsoft.Data.Sqlite;
+using PgRotate.Errors;
+using PgRotate.Secrets;
+
+namespace PgRotate.Store;
+
+public sealed partial class SqliteStore
+{
+    private static string VersionPasswordData(string secret, int version, string username) => $"secret:{secret}:version:{version}:{username}";
+
+    public async Task<IReadOnlyList<SecretVersion>> ListVersionsAsync(string secret, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return await QueryVersionsAsync(connection, null, "WHERE secret = $s ORDER BY version", cancellationToken, ("$s", secret)).ConfigureAwait(false);
+    }
+
+    public async Task<SecretVersion?> FindVersionAsync(string secret, Stage stage, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        return (await QueryVersionsAsync(connection, null, "WHERE secret = $s AND stage = $stage", cancellationToken, ("$s", secret), ("$stage", stage.WireName())).ConfigureAwait(false)).SingleOrDefault();
+    }
+
+    /// <summary>Stores a freshly generated credential as <see cref="Stage.Pending"/> (step "create" of a rotation).</summary>
+    public async Task AddPendingVersionAsync(SecretVersion version, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = BeginWriteTransaction(connection);
+        try
+        {
+            await InsertVersionAsync(connection, transaction, version, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19)
+        {
+            throw new PgRotateException(ErrorCode.RotationInProgress, $"secret {version.Secret} already has a pending version", e);
+        }
+
+        await AppendHistoryAsync(connection, transaction, version.Secret, version.Number, "pending", $"login {version.Username}", cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Step "finish": in one transaction the pending version becomes current, the current becomes previous (with its
+    /// grace end), the old previous is retired, the next rotation time is set and history records it.
+    /// </summary>
+    public async Task PromoteAsync(string secret, int pendingVersion, DateTimeOffset? previousValidUntil, DateTimeOffset? nextRotationAt, string detail, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = BeginWriteTransaction(connection);
+        var now = Now();
+        var pending = await ScalarAsync<string>(connection, transaction, "SELECT stage FROM versions WHERE secret = $s AND version = $v", cancellationToken, ("$s", secret), ("$v", pendingVersion)).ConfigureAwait(false);
+        if (pending != "pending")
+        {
+            // Already promoted by an earlier, interrupted finish: nothing to do.
+            return;
+        }
+
+        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'retired' WHERE secret = $s AND stage = 'previous'", cancellationToken, ("$s", secret)).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'previous', valid_until = $u WHERE secret = $s AND stage = 'current'", cancellationToken,
+            ("$s", secret), ("$u", previousValidUntil is { } until ? Format(until) : null)).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'current', activated_at = $now WHERE secret = $s AND version = $v", cancellationToken,
+            ("$s", secret), ("$v", pendingVersion), ("$now", now)).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "UPDATE secrets SET next_rotation_at = $next WHERE name = $s", cancellationToken,
+            ("$s", secret), ("$next", nextRotationAt is { } next ? Format(next) : null)).ConfigureAwait(false);
+        await AppendHistoryAsync(connection, transaction, secret, pendingVersion, "rotated", detail, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A pending version whose test failed: marked failed, never promoted.</summary>
+    public async Task MarkFailedAsync(string secret, int version, string reason, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = BeginWriteTransaction(connection);
+        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'failed' WHERE secret = $s AND version = $v AND stage = 'pending'", cancellationToken,
+            ("$s", secret), ("$v", version)).ConfigureAwait(false);
+        await AppendHistoryAsync(connection, transaction, secret, version, "failed", reason, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task AppendHistoryAsync(string secret, int? version, string @event, string? detail, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await AppendHistoryAsync(connection, null, secret, version, @event, detail, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<HistoryEntry>> ListHistoryAsync(string secret, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = CreateCommand(connection, null, "SELECT id, secret, version, event, detail, at FROM history WHERE secret = $s ORDER BY id", [("$s", secret)]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var entries = new List<HistoryEntry>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(new HistoryEntry(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt32(2),
+                reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), ParseTime(reader.GetString(5))));
+        }
+
+        return entries;
+    }
+
+    private Task AppendHistoryAsync(SqliteConnection connection, SqliteTransaction? transaction, string secret, int? version, string @event, string? detail, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction, "INSERT INTO history(secret, version, event, detail, at) VALUES ($s, $v, $e, $d, $t)", cancellationToken,
+            ("$s", secret), ("$v", version), ("$e", @event), ("$d", detail), ("$t", Now()));
+
+    private Task InsertVersionAsync(SqliteConnection connection, SqliteTransaction transaction, SecretVersion version, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction,
+            "INSERT INTO versions(secret, version, username, password, stage, created_at, activated_at, valid_until) VALUES ($s, $v, $u, $p, $stage, $c, $a, $until)",
+            cancellationToken,
+            ("$s", version.Secret), ("$v", version.Number), ("$u", version.Username),
+            ("$p", _envelope.SealText(version.Password, VersionPasswordData(version.Secret, version.Number, version.Username))),
+            ("$stage", version.Stage.WireName()), ("$c", Format(version.CreatedAt)),
+            ("$a", version.ActivatedAt is { } a ? Format(a) : null), ("$until", version.ValidUntil is { } u ? Format(u) : null));
+
+    private async Task<IReadOnlyList<SecretVersion>> QueryVersionsAsync(SqliteConnection connection, SqliteTransaction? transaction, string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    {
+        await using var command = CreateCommand(connection, transaction,
+            $"SELECT secret, version, username, password, stage, created_at, activated_at, valid_until FROM versions {where}", parameters);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var versions = new List<SecretVersion>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var secret = reader.GetString(0);
+            var number = reader.GetInt32(1);
+            var username = reader.GetString(2);
+            versions.Add(new SecretVersion(secret, number, username,
+                _envelope.OpenText((byte[])reader.GetValue(3), VersionPasswordData(secret, number, username)),
+                StageNames.Parse(reader.GetString(4)), ParseTime(reader.GetString(5)),
+                reader.IsDBNull(6) ? null : ParseTime(reader.GetString(6)),
+                reader.IsDBNull(7) ? null : ParseTime(reader.GetString(7))));
+        }
+
+        return versions;
+    }
+}
