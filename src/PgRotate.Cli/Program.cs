@@ -1,1 +1,10 @@
-return 0;
+using PgRotate.Cli;
+
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancellation.Cancel();
+};
+
+return await CliApp.RunAsync(args, CliHost.FromProcess(), cancellation.Token);

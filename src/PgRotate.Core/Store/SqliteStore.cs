@@ -77,11 +77,7 @@ public sealed partial class SqliteStore
     /// <summary>Opens an existing store, checking integrity and the master key first.</summary>
     public static async Task<SqliteStore> OpenAsync(string path, MasterKey key, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (!File.Exists(path))
-        {
-            throw new PgRotateException(ErrorCode.StoreMissing, $"no store at {path}; create one with 'pgrotate init' or point --store / PGROTATE_STORE at it");
-        }
-
+        EnsureExists(path);
         await CheckHeaderAsync(path, cancellationToken).ConfigureAwait(false);
         var store = new SqliteStore(path, key, time);
         try
@@ -102,6 +98,14 @@ public sealed partial class SqliteStore
         }
 
         return store;
+    }
+
+    public static void EnsureExists(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new PgRotateException(ErrorCode.StoreMissing, $"no store at {path}; create one with 'pgrotate init' or point --store / PGROTATE_STORE at it");
+        }
     }
 
     private static PgRotateException Corrupt(string path, Exception? inner) =>

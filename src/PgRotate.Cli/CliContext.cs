@@ -1,0 +1,56 @@
+using System.CommandLine;
+using PgRotate.Crypto;
+using PgRotate.Postgres;
+using PgRotate.Store;
+
+namespace PgRotate.Cli;
+
+/// <summary>One command invocation: the host, the parsed global options, and the store and key they point at.</summary>
+public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult parse) : IAsyncDisposable
+{
+    public const string StoreVariable = "PGROTATE_STORE";
+    public const string KeyFileVariable = "PGROTATE_KEY_FILE";
+
+    private MasterKey? _key;
+
+    public CliHost Host => host;
+    public TextWriter Out => host.Out;
+    public bool Json => parse.GetValue(options.Json);
+    public TimeProvider Time => host.Time;
+    public TargetConnector Connector { get; } = new();
+
+    public string StorePath => host.ResolvePath(parse.GetValue(options.Store) ?? host.Environment(StoreVariable) ?? "pgrotate.db");
+
+    public string KeyFilePath => host.ResolvePath(parse.GetValue(options.KeyFile) ?? host.Environment(KeyFileVariable) ?? StorePath + ".key");
+
+    /// <summary>The master key from $PGROTATE_MASTER_KEY, else from the key file, or null when neither exists.</summary>
+    public async Task<MasterKey?> FindKeyAsync(CancellationToken cancellationToken)
+    {
+        if (_key is not null)
+        {
+            return _key;
+        }
+
+        var fromEnvironment = host.Environment(MasterKey.EnvironmentVariable);
+        if (!string.IsNullOrEmpty(fromEnvironment))
+        {
+            return _key = MasterKey.FromBase64(fromEnvironment);
+        }
+
+        return File.Exists(KeyFilePath) ? _key = await MasterKey.ReadFileAsync(KeyFilePath, cancellationToken) : null;
+    }
+
+    public async Task<SqliteStore> OpenStoreAsync(CancellationToken cancellationToken)
+    {
+        // Report a missing store before a missing key: it is the more likely mistake.
+        SqliteStore.EnsureExists(StorePath);
+        var key = await FindKeyAsync(cancellationToken) ?? await MasterKey.ReadFileAsync(KeyFilePath, cancellationToken);
+        return await SqliteStore.OpenAsync(StorePath, key, Time, cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Connector.DisposeAsync();
+        _key?.Dispose();
+    }
+}

@@ -1,0 +1,67 @@
+using System.CommandLine;
+using PgRotate.Cli.Output;
+using PgRotate.Crypto;
+using PgRotate.Errors;
+using PgRotate.Store;
+
+namespace PgRotate.Cli.Commands;
+
+/// <summary><c>pgrotate init</c>: creates the store and, unless $PGROTATE_MASTER_KEY is set, the master key file.</summary>
+public static class InitCommand
+{
+    public static Command Create(CommandFactory commands) => commands.Command("init",
+        "Create the store and its master key (mode 0600 beside the store, unless $PGROTATE_MASTER_KEY is set). Never overwrites either.",
+        RunAsync);
+
+    private static async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
+    {
+        var storePath = context.StorePath;
+        if (File.Exists(storePath))
+        {
+            throw new PgRotateException(ErrorCode.AlreadyExists, $"a store already exists at {storePath}; pgrotate init never overwrites one");
+        }
+
+        var key = await context.FindKeyAsync(cancellationToken);
+        var keySource = key is not null && context.Host.Environment(MasterKey.EnvironmentVariable) is { Length: > 0 }
+            ? $"${MasterKey.EnvironmentVariable}"
+            : null;
+        if (key is not null && keySource is null)
+        {
+            throw new PgRotateException(ErrorCode.AlreadyExists,
+                $"a key file already exists at {context.KeyFilePath} but there is no store; pgrotate init never overwrites a key. Move it away, or point --store at the store it belongs to");
+        }
+
+        using var created = key is null ? MasterKey.Generate() : null;
+        if (created is not null)
+        {
+            await created.WriteNewFileAsync(context.KeyFilePath, cancellationToken);
+            keySource = context.KeyFilePath;
+        }
+
+        try
+        {
+            await SqliteStore.CreateAsync(storePath, key ?? created!, context.Time, cancellationToken);
+        }
+        catch when (created is not null)
+        {
+            File.Delete(context.KeyFilePath);
+            throw;
+        }
+
+        if (context.Json)
+        {
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(new { store = storePath, key = keySource, keyId = (key ?? created!).KeyId }));
+        }
+        else
+        {
+            await context.Out.WriteLineAsync($"created store {storePath}");
+            await context.Out.WriteLineAsync($"master key: {keySource} (id {(key ?? created!).KeyId})");
+            if (created is not null)
+            {
+                await context.Out.WriteLineAsync("keep a copy of the key file somewhere safe: without it nothing in the store can be decrypted");
+            }
+        }
+
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,217 @@
+using System.CommandLine;
+using PgRotate.Cli.Output;
+using PgRotate.Errors;
+using PgRotate.Scheduling;
+using PgRotate.Secrets;
+using PgRotate.Setup;
+
+namespace PgRotate.Cli.Commands;
+
+/// <summary><c>pgrotate secret add|list|show|adopt-finish</c>: named credentials and their roles.</summary>
+public static class SecretCommands
+{
+    private static readonly Argument<string> NameArgument = new("name") { Description = "Secret name, e.g. orders/app" };
+
+    public static Command Create(CommandFactory commands)
+    {
+        var secret = new Command("secret", "Register secrets (a credential on a target) and set up their roles");
+        secret.Subcommands.Add(Add(commands));
+        secret.Subcommands.Add(commands.Command("list", "List secrets with their current login and next rotation", ListAsync));
+        secret.Subcommands.Add(commands.Command("show", "Show a secret's settings and versions (never the passwords)", ShowAsync, NameArgument));
+        secret.Subcommands.Add(AdoptFinish(commands));
+        return secret;
+    }
+
+    private static Command Add(CommandFactory commands)
+    {
+        var target = new Option<string>("--target") { Description = "Target the roles live on", Required = true };
+        var group = new Option<string>("--group") { Description = "Group role that owns the data (alternating), or the login role itself (single)", Required = true };
+        var strategy = new Option<string>("--strategy") { Description = "alternating (group + two logins, zero downtime) or single (one role changed in place)", DefaultValueFactory = _ => "alternating" };
+        strategy.AcceptOnlyFromAmong("alternating", "single");
+        var logins = new Option<string?>("--logins") { Description = "The two login role names, comma-separated (default: GROUP_a,GROUP_b)" };
+        var every = new Option<string?>("--every") { Description = "Rotate at this interval, e.g. 30d, 12h" };
+        var cron = new Option<string?>("--cron") { Description = "Rotate on this cron schedule (UTC), e.g. \"0 3 * * 1\"" };
+        var grace = new Option<string?>("--grace") { Description = "How long the previous credential keeps working after a rotation (default: until the next scheduled rotation)" };
+        var checkSql = new Option<string?>("--check-sql") { Description = "A query that must succeed as the new credential before it is promoted" };
+        var adopt = new Option<bool>("--adopt") { Description = "Take over an existing single-user app: GROUP is a LOGIN role in use; it keeps logging in until 'secret adopt-finish'" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the exact SQL and change nothing" };
+        return commands.Command("add",
+            "Register a secret and create (or adopt) its roles: group NOLOGIN, GROUP_a and GROUP_b members defaulting to it. Idempotent: a second run changes nothing",
+            async (context, parse, cancellationToken) =>
+            {
+                var loginNames = parse.GetValue(logins)?.Split(',', StringSplitOptions.TrimEntries);
+                if (loginNames is { Length: not 2 })
+                {
+                    throw PgRotateException.InvalidInput("--logins takes exactly two role names separated by a comma, e.g. app_blue,app_green");
+                }
+
+                if (parse.GetValue(every) is not null && parse.GetValue(cron) is not null)
+                {
+                    throw PgRotateException.InvalidInput("give --every or --cron, not both");
+                }
+
+                var schedule = parse.GetValue(every) is { } interval ? Schedule.Every(Durations.Parse(interval, "--every"))
+                    : parse.GetValue(cron) is { } expression ? Schedule.Cron(expression)
+                    : null;
+                var request = new SecretRequest(
+                    parse.GetValue(NameArgument)!, parse.GetValue(target)!, StrategyNames.Parse(parse.GetValue(strategy)!), parse.GetValue(group)!,
+                    loginNames?[0], loginNames?[1], schedule,
+                    parse.GetValue(grace) is { } g ? Durations.Parse(g, "--grace") : null,
+                    parse.GetValue(checkSql), parse.GetValue(adopt));
+                var store = await context.OpenStoreAsync(cancellationToken);
+                var result = await new SecretSetup(store, context.Connector, context.Time).AddAsync(request, parse.GetValue(dryRun), cancellationToken);
+                await WriteSetupAsync(context, result);
+                return ExitCodes.Ok;
+            },
+            NameArgument, target, group, strategy, logins, every, cron, grace, checkSql, adopt, dryRun);
+    }
+
+    private static async Task WriteSetupAsync(CliContext context, SetupResult result)
+    {
+        var s = result.Secret;
+        if (context.Json)
+        {
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(new
+            {
+                name = s.Name, target = s.Target, strategy = s.Strategy.WireName(), group = s.Group.Value, logins = s.Logins.Select(l => l.Value),
+                dryRun = result.DryRun, changed = result.Statements.Count > 0 || result.Stored, currentLogin = result.CurrentLogin,
+                statements = result.Statements.Select(x => x.Display),
+            }));
+            return;
+        }
+
+        var o = context.Out;
+        if (result.DryRun)
+        {
+            await o.WriteLineAsync($"-- dry run: secret {s.Name} on target {s.Target}; nothing was changed");
+            if (result.Statements.Count == 0)
+            {
+                await o.WriteLineAsync("-- roles are already set up; no statements would run");
+                return;
+            }
+
+            await o.WriteLineAsync("BEGIN;");
+            foreach (var statement in result.Statements)
+            {
+                await o.WriteLineAsync(statement.Display + ";");
+            }
+
+            await o.WriteLineAsync("COMMIT;");
+            return;
+        }
+
+        if (result.Statements.Count == 0 && !result.Stored)
+        {
+            await o.WriteLineAsync($"secret {s.Name} is already set up on target {s.Target}; nothing changed");
+            return;
+        }
+
+        await o.WriteLineAsync($"secret {s.Name} on target {s.Target}: {result.Statements.Count} role statement(s) applied");
+        foreach (var statement in result.Statements)
+        {
+            await o.WriteLineAsync("  " + statement.Display);
+        }
+
+        await o.WriteLineAsync($"current login: {result.CurrentLogin}" + (s.Strategy == Strategy.Alternating ? $" (acts as {s.Group})" : ""));
+        if (s.Adoption == Adoption.Adopting)
+        {
+            await o.WriteLineAsync($"{s.Group} still logs in for its existing clients; move them to this secret, then run 'pgrotate secret adopt-finish {s.Name}'");
+        }
+    }
+
+    private static async Task<int> ListAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
+    {
+        var store = await context.OpenStoreAsync(cancellationToken);
+        var rows = new List<(Secret Secret, SecretVersion? Current)>();
+        foreach (var secret in await store.ListSecretsAsync(cancellationToken))
+        {
+            rows.Add((secret, await store.FindVersionAsync(secret.Name, Stage.Current, cancellationToken)));
+        }
+
+        if (context.Json)
+        {
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(rows.Select(r => new
+            {
+                name = r.Secret.Name, target = r.Secret.Target, strategy = r.Secret.Strategy.WireName(), group = r.Secret.Group.Value,
+                currentLogin = r.Current?.Username, version = r.Current?.Number, rotatedAt = r.Current?.ActivatedAt,
+                schedule = r.Secret.Schedule?.Text, nextRotationAt = r.Secret.NextRotationAt,
+            })));
+        }
+        else if (rows.Count == 0)
+        {
+            await context.Out.WriteLineAsync("no secrets; add one with 'pgrotate secret add NAME --target T --group ROLE'");
+        }
+        else
+        {
+            TextTable.Write(context.Out, ["NAME", "TARGET", "STRATEGY", "CURRENT", "VERSION", "SCHEDULE", "NEXT ROTATION"], rows.Select(r => (IReadOnlyList<string>)
+            [
+                r.Secret.Name, r.Secret.Target, r.Secret.Strategy.WireName(), r.Current?.Username ?? "-", r.Current?.Number.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
+                r.Secret.Schedule?.Text ?? "on demand", r.Secret.NextRotationAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "-",
+            ]));
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> ShowAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
+    {
+        var store = await context.OpenStoreAsync(cancellationToken);
+        var secret = await store.GetSecretAsync(SecretName.ParseSecret(parse.GetValue(NameArgument)), cancellationToken);
+        var versions = await store.ListVersionsAsync(secret.Name, cancellationToken);
+        if (context.Json)
+        {
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(new
+            {
+                name = secret.Name, target = secret.Target, strategy = secret.Strategy.WireName(), group = secret.Group.Value,
+                logins = secret.Logins.Select(l => l.Value), schedule = secret.Schedule?.Text, grace = secret.Grace is { } g ? Durations.Format(g) : null,
+                checkSql = secret.CheckSql, adoption = secret.Adoption, createdAt = secret.CreatedAt, nextRotationAt = secret.NextRotationAt,
+                versions = versions.Select(v => new { version = v.Number, username = v.Username, stage = v.Stage.WireName(), createdAt = v.CreatedAt, activatedAt = v.ActivatedAt, validUntil = v.ValidUntil }),
+            }));
+            return ExitCodes.Ok;
+        }
+
+        var o = context.Out;
+        await o.WriteLineAsync($"secret     {secret.Name}");
+        await o.WriteLineAsync($"target     {secret.Target}");
+        await o.WriteLineAsync($"strategy   {secret.Strategy.WireName()}");
+        await o.WriteLineAsync($"group      {secret.Group}");
+        await o.WriteLineAsync($"logins     {string.Join(", ", secret.Logins)}");
+        await o.WriteLineAsync($"schedule   {secret.Schedule?.Text ?? "on demand"}");
+        await o.WriteLineAsync($"grace      {(secret.Grace is { } grace ? Durations.Format(grace) : "until the next scheduled rotation")}");
+        await o.WriteLineAsync($"adoption   {secret.Adoption.ToString().ToLowerInvariant()}");
+        await o.WriteLineAsync($"next       {secret.NextRotationAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "-"}");
+        TextTable.Write(o, ["VERSION", "LOGIN", "STAGE", "CREATED", "ACTIVATED", "VALID UNTIL"], versions.Reverse().Select(v => (IReadOnlyList<string>)
+        [
+            v.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Username, v.Stage.WireName(), Time(v.CreatedAt), Time(v.ActivatedAt), Time(v.ValidUntil),
+        ]));
+        return ExitCodes.Ok;
+    }
+
+    private static string Time(DateTimeOffset? time) => time?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "-";
+
+    private static Command AdoptFinish(CommandFactory commands)
+    {
+        var quiet = new Option<string>("--quiet-period") { Description = "How long no session of the old login must be seen before it is closed", DefaultValueFactory = _ => "1m" };
+        return commands.Command("adopt-finish",
+            "Finish adopting a single-user app: once no session of the group role has been seen for the quiet period, make it NOLOGIN; otherwise list the clients still using it",
+            async (context, parse, cancellationToken) =>
+            {
+                var period = Durations.Parse(parse.GetValue(quiet), "--quiet-period");
+                var store = await context.OpenStoreAsync(cancellationToken);
+                var name = parse.GetValue(NameArgument)!;
+                var progress = context.Json ? null : new InlineProgress<TimeSpan>(elapsed =>
+                {
+                    if (elapsed < period)
+                    {
+                        context.Host.Error.WriteLine($"no sessions of the old login for {Durations.Format(elapsed)} of {Durations.Format(period)}…");
+                    }
+                });
+                await new SecretSetup(store, context.Connector, context.Time).FinishAdoptionAsync(name, period, TimeSpan.FromSeconds(5), progress, cancellationToken);
+                var secret = await store.GetSecretAsync(name, cancellationToken);
+                await context.Out.WriteLineAsync(context.Json
+                    ? JsonOutput.Serialize(new { name = secret.Name, group = secret.Group.Value, adoption = secret.Adoption })
+                    : $"adopted: {secret.Group} can no longer log in; its clients use {string.Join(" / ", secret.Logins)}");
+                return ExitCodes.Ok;
+            }, NameArgument, quiet);
+    }
+}

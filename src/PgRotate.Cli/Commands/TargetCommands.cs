@@ -1,0 +1,168 @@
+using System.CommandLine;
+using PgRotate.Cli.Output;
+using PgRotate.Crypto;
+using PgRotate.Errors;
+using PgRotate.Postgres;
+using PgRotate.Secrets;
+using PgRotate.Targets;
+
+namespace PgRotate.Cli.Commands;
+
+/// <summary><c>pgrotate target add|list|check</c>: the servers pgrotate manages roles on.</summary>
+public static class TargetCommands
+{
+    private static readonly Argument<string> NameArgument = new("name") { Description = "Target name: lowercase letters, digits, '.', '_' and '-'" };
+
+    public static Command Create(CommandFactory commands)
+    {
+        var target = new Command("target", "Register and inspect PostgreSQL servers (targets) and their admin (rotator) credential");
+        target.Subcommands.Add(Add(commands));
+        target.Subcommands.Add(commands.Command("list", "List registered targets", ListAsync));
+        target.Subcommands.Add(Check(commands));
+        return target;
+    }
+
+    private static Command Add(CommandFactory commands)
+    {
+        var conn = new Option<string>("--conn")
+        {
+            Description = "Connection string with the admin user (Host=…;Port=…;Database=…;Username=…) or a postgresql:// URL. Keep the password out of it and use --password-stdin",
+            Required = true,
+        };
+        var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the admin password from standard input (first line), so it stays out of arguments and shell history" };
+        var noVerify = new Option<bool>("--no-verify") { Description = "Register without connecting first" };
+        return commands.Command("add", "Register a target; connects once to verify the admin credential unless --no-verify", async (context, parse, cancellationToken) =>
+        {
+            var name = SecretName.ParseTarget(parse.GetValue(NameArgument));
+            var (connectionString, username, password) = AdminConnection.Parse(parse.GetValue(conn));
+            if (parse.GetValue(passwordStdin))
+            {
+                if (password is not null)
+                {
+                    throw PgRotateException.InvalidInput("the connection string already holds a password; drop it or drop --password-stdin");
+                }
+
+                var line = await context.Host.In.ReadLineAsync(cancellationToken);
+                password = string.IsNullOrEmpty(line) ? throw PgRotateException.InvalidInput("--password-stdin given but standard input held no password") : new SecretText(line);
+            }
+
+            if (password is null)
+            {
+                throw PgRotateException.InvalidInput("no admin password: use --password-stdin (or put Password=… in --conn, which leaves it in your shell history)");
+            }
+
+            var store = await context.OpenStoreAsync(cancellationToken);
+            var target = new Target(name, connectionString, username, password);
+            if ((await store.ListTargetsAsync(cancellationToken)).Any(t => t.Name == name))
+            {
+                throw new PgRotateException(ErrorCode.AlreadyExists, $"target {name} already exists");
+            }
+
+            string? version = null;
+            if (!parse.GetValue(noVerify))
+            {
+                await using var connection = await context.Connector.OpenAdminAsync(target, cancellationToken);
+                version = connection.PostgreSqlVersion.ToString();
+            }
+
+            await store.AddTargetAsync(target, cancellationToken);
+            if (context.Json)
+            {
+                await context.Out.WriteLineAsync(JsonOutput.Serialize(new { name, address = target.Address, username, serverVersion = version }));
+            }
+            else
+            {
+                await context.Out.WriteLineAsync($"added target {name}: {target.Address} as {username}" + (version is null ? " (not verified)" : $", PostgreSQL {version}"));
+                await context.Out.WriteLineAsync($"next: 'pgrotate target check {name}' shows whether {username} has the privileges rotation needs");
+            }
+
+            return ExitCodes.Ok;
+        }, NameArgument, conn, passwordStdin, noVerify);
+    }
+
+    private static async Task<int> ListAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
+    {
+        var store = await context.OpenStoreAsync(cancellationToken);
+        var targets = await store.ListTargetsAsync(cancellationToken);
+        if (context.Json)
+        {
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(targets.Select(t => new { name = t.Name, host = t.Host, port = t.Port, database = t.Database, username = t.Username })));
+        }
+        else if (targets.Count == 0)
+        {
+            await context.Out.WriteLineAsync("no targets; add one with 'pgrotate target add NAME --conn \"Host=…;Username=…\" --password-stdin'");
+        }
+        else
+        {
+            TextTable.Write(context.Out, ["NAME", "ADDRESS", "ADMIN"], targets.Select(t => (IReadOnlyList<string>)[t.Name, t.Address, t.Username]));
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static Command Check(CommandFactory commands)
+    {
+        var groups = new Option<string[]>("--group") { Description = "Also check access to this group role and its _a/_b logins (repeatable); the target's secrets are always included", AllowMultipleArgumentsPerToken = true };
+        return commands.Command("check", "Connect, report the server version and the admin's privileges, and print the least-privilege GRANTs it lacks (different for PostgreSQL 15 and 16+)", async (context, parse, cancellationToken) =>
+        {
+            var store = await context.OpenStoreAsync(cancellationToken);
+            var target = await store.GetTargetAsync(SecretName.ParseTarget(parse.GetValue(NameArgument)), cancellationToken);
+            var managed = (await store.ListSecretsAsync(cancellationToken)).Where(s => s.Target == target.Name)
+                .SelectMany(s => s.Strategy == Strategy.Single ? [s.Group.Value] : new[] { s.Group.Value }.Concat(s.Logins.Select(l => l.Value)))
+                .Concat((parse.GetValue(groups) ?? []).SelectMany(g =>
+                {
+                    var group = RoleName.Parse(g, "group role name", RoleName.MaxBytes - 2).Value;
+                    return new[] { group, group + "_a", group + "_b" };
+                }))
+                .Distinct().ToList();
+            await using var connection = await context.Connector.OpenAdminAsync(target, cancellationToken);
+            var report = await RotatorPrivileges.ReadAsync(connection, managed, cancellationToken);
+            if (context.Json)
+            {
+                await context.Out.WriteLineAsync(JsonOutput.Serialize(new
+                {
+                    target = target.Name, address = target.Address, serverVersion = report.ServerVersion, majorVersion = report.MajorVersion,
+                    user = report.User, superuser = report.IsSuperuser, createRole = report.HasCreateRole, sufficient = report.Sufficient,
+                    roles = report.Roles, missingGrants = report.MissingGrants, notes = report.Notes,
+                }));
+            }
+            else
+            {
+                var o = context.Out;
+                await o.WriteLineAsync($"target {target.Name}: {target.Address}, PostgreSQL {report.ServerVersion}");
+                await o.WriteLineAsync($"admin {report.User}: superuser {YesNo(report.IsSuperuser)}, createrole {YesNo(report.HasCreateRole)}");
+                foreach (var role in report.Roles)
+                {
+                    await o.WriteLineAsync($"  role {role.Name}: " + (role.Exists ? $"exists, admin option {YesNo(role.HasAdminOption)}" : "does not exist yet"));
+                }
+
+                foreach (var note in report.Notes)
+                {
+                    await o.WriteLineAsync($"note: {note}");
+                }
+
+                if (report.Sufficient)
+                {
+                    await o.WriteLineAsync($"ok: {report.User} can rotate the secrets of this target");
+                }
+                else
+                {
+                    await o.WriteLineAsync($"{report.User} lacks privileges; run as a superuser:");
+                    foreach (var grant in report.MissingGrants)
+                    {
+                        await o.WriteLineAsync("  " + grant);
+                    }
+                }
+            }
+
+            if (!report.Sufficient)
+            {
+                throw new PgRotateException(ErrorCode.PermissionDenied, $"{report.User} lacks the privileges to rotate on target {target.Name}; run the statements printed above as a superuser");
+            }
+
+            return ExitCodes.Ok;
+        }, NameArgument, groups);
+    }
+
+    private static string YesNo(bool value) => value ? "yes" : "no";
+}
