@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
-dotnet build pgrotate.slnx -c Release -nologo -v quiet 2>&1 | grep -E "error|Warn|Error" && exit 1
+dotnet build pgrotate.slnx -c Release -nologo -v quiet || { echo "0 passed, 1 failed"; exit 1; }
 
 default_bindir=${PGROTATE_PG_BINDIR:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 IFS=: read -r -a extra <<< "${PGROTATE_TEST_PG_BINDIRS:-}"
