@@ -84,7 +84,11 @@ public static class CliApp
         root.Subcommands.Add(InitCommand.Create(commands));
         root.Subcommands.Add(TargetCommands.Create(commands));
         root.Subcommands.Add(SecretCommands.Create(commands));
+        root.Subcommands.Add(RotateCommand.Create(commands));
+        root.Subcommands.Add(GetCommand.Create(commands));
+        root.Subcommands.Add(HistoryCommand.Create(commands));
         root.Subcommands.Add(CheckCommand.Create(commands));
+        root.Subcommands.Add(DemoCommand.Create(commands));
 
         return root;
     }

@@ -19,6 +19,7 @@ public static class TargetCommands
         target.Subcommands.Add(Add(commands));
         target.Subcommands.Add(commands.Command("list", "List registered targets", ListAsync));
         target.Subcommands.Add(Check(commands));
+        target.Subcommands.Add(TargetRotateAdminCommand.Create(commands));
         return target;
     }
 

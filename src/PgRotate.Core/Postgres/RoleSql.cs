@@ -18,6 +18,9 @@ public static class RoleSql
     public static RoleStatement SetPassword(RoleName login, string verifier, DateTimeOffset? validUntil) =>
         WithVerifier($"ALTER ROLE {login.Quoted} WITH LOGIN PASSWORD {{0}} VALID UNTIL {ValidUntil(validUntil)}", verifier);
 
+    /// <summary>The connected role's own password: the one change any role may make to itself, without CREATEROLE.</summary>
+    public static RoleStatement SetOwnPassword(string verifier) => WithVerifier("ALTER ROLE CURRENT_USER PASSWORD {0}", verifier);
+
     public static RoleStatement Expire(RoleName login, DateTimeOffset validUntil) =>
         RoleStatement.Plain($"ALTER ROLE {login.Quoted} VALID UNTIL {ValidUntil(validUntil)}");
 

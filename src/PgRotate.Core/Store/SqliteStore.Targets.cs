@@ -25,16 +25,41 @@ public sealed partial class SqliteStore
         }
     }
 
-    /// <summary>Replaces the admin password after <c>target rotate-admin</c> has changed it on the server.</summary>
-    public async Task UpdateTargetPasswordAsync(string name, SecretText password, CancellationToken cancellationToken)
+    private static string TargetPendingPasswordData(string target) => $"target:{target}:pending-password";
+
+    /// <summary>Step "create" of <c>target rotate-admin</c>: the new admin password, stored before the server changes.</summary>
+    public async Task SetTargetPendingPasswordAsync(string name, SecretText password, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var changed = await ExecuteAsync(connection, null, "UPDATE targets SET password = $p, updated_at = $t WHERE name = $n",
-            cancellationToken, ("$n", name), ("$p", _envelope.SealText(password, TargetPasswordData(name))), ("$t", Now())).ConfigureAwait(false);
+        var changed = await ExecuteAsync(connection, null, "UPDATE targets SET pending_password = $p, updated_at = $t WHERE name = $n",
+            cancellationToken, ("$n", name), ("$p", _envelope.SealText(password, TargetPendingPasswordData(name))), ("$t", Now())).ConfigureAwait(false);
         if (changed == 0)
         {
             throw TargetNotFound(name);
         }
+    }
+
+    public async Task<SecretText?> FindTargetPendingPasswordAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = CreateCommand(connection, null, "SELECT pending_password FROM targets WHERE name = $n", [("$n", name)]);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] sealedValue
+            ? _envelope.OpenText(sealedValue, TargetPendingPasswordData(name))
+            : null;
+    }
+
+    /// <summary>Step "finish" of <c>target rotate-admin</c>: the pending password becomes the admin password.</summary>
+    public async Task PromoteTargetPasswordAsync(string name, CancellationToken cancellationToken)
+    {
+        var pending = await FindTargetPendingPasswordAsync(name, cancellationToken).ConfigureAwait(false);
+        if (pending is null)
+        {
+            return;
+        }
+
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, "UPDATE targets SET password = $p, pending_password = NULL, updated_at = $t WHERE name = $n",
+            cancellationToken, ("$n", name), ("$p", _envelope.SealText(pending, TargetPasswordData(name))), ("$t", Now())).ConfigureAwait(false);
     }
 
     public async Task<Target> GetTargetAsync(string name, CancellationToken cancellationToken) =>

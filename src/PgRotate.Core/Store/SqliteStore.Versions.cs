@@ -40,9 +40,11 @@ public sealed partial class SqliteStore
 
     /// <summary>
     /// Step "finish": in one transaction the pending version becomes current, the current becomes previous (with its
-    /// grace end), the old previous is retired, the next rotation time is set and history records it.
+    /// grace end), the old previous is retired, the next rotation time is set and history records it. With
+    /// <paramref name="keepPrevious"/> false (a single role changed in place, whose old password no longer works) the
+    /// old current is retired instead.
     /// </summary>
-    public async Task PromoteAsync(string secret, int pendingVersion, DateTimeOffset? previousValidUntil, DateTimeOffset? nextRotationAt, string detail, CancellationToken cancellationToken)
+    public async Task PromoteAsync(string secret, int pendingVersion, DateTimeOffset? previousValidUntil, DateTimeOffset? nextRotationAt, string detail, CancellationToken cancellationToken, bool keepPrevious = true)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = BeginWriteTransaction(connection);
@@ -55,8 +57,8 @@ public sealed partial class SqliteStore
         }
 
         await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'retired' WHERE secret = $s AND stage = 'previous'", cancellationToken, ("$s", secret)).ConfigureAwait(false);
-        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'previous', valid_until = $u WHERE secret = $s AND stage = 'current'", cancellationToken,
-            ("$s", secret), ("$u", previousValidUntil is { } until ? Format(until) : null)).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = $stage, valid_until = $u WHERE secret = $s AND stage = 'current'", cancellationToken,
+            ("$s", secret), ("$stage", keepPrevious ? "previous" : "retired"), ("$u", previousValidUntil is { } until ? Format(until) : null)).ConfigureAwait(false);
         await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'current', activated_at = $now WHERE secret = $s AND version = $v", cancellationToken,
             ("$s", secret), ("$v", pendingVersion), ("$now", now)).ConfigureAwait(false);
         await ExecuteAsync(connection, transaction, "UPDATE secrets SET next_rotation_at = $next WHERE name = $s", cancellationToken,

@@ -1,0 +1,30 @@
+using System.CommandLine;
+using PgRotate.Credentials;
+using PgRotate.Errors;
+using PgRotate.Secrets;
+
+namespace PgRotate.Cli.Commands;
+
+/// <summary><c>pgrotate get NAME</c>: prints a credential, the one command whose output holds a password.</summary>
+public static class GetCommand
+{
+    public static Command Create(CommandFactory commands)
+    {
+        var name = new Argument<string>("name") { Description = "Secret name" };
+        var stage = new Option<string>("--stage") { Description = "current (what clients should use), previous (in grace) or pending (being rolled out)", DefaultValueFactory = _ => "current" };
+        stage.AcceptOnlyFromAmong("current", "previous", "pending");
+        var format = new Option<string>("--format") { Description = "json, env (PGHOST=… lines), pgpass (one .pgpass line), conn (Npgsql connection string) or service (pg_service.conf section)", DefaultValueFactory = _ => "json" };
+        format.AcceptOnlyFromAmong("json", "env", "pgpass", "conn", "service");
+        return commands.Command("get", "Print a secret's credential (this prints the password: pipe it where it is needed)", async (context, parse, cancellationToken) =>
+        {
+            var store = await context.OpenStoreAsync(cancellationToken);
+            var secret = await store.GetSecretAsync(SecretName.ParseSecret(parse.GetValue(name)), cancellationToken);
+            var wanted = StageNames.Parse(parse.GetValue(stage)!);
+            var version = await store.FindVersionAsync(secret.Name, wanted, cancellationToken)
+                ?? throw new PgRotateException(ErrorCode.NotFound, $"secret {secret.Name} has no {wanted.WireName()} version");
+            var target = await store.GetTargetAsync(secret.Target, cancellationToken);
+            await context.Out.WriteAsync(CredentialFormats.Render(Credential.From(secret, target, version), CredentialFormats.Parse(parse.GetValue(format)!)));
+            return ExitCodes.Ok;
+        }, name, stage, format);
+    }
+}

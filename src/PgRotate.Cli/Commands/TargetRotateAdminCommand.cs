@@ -1,0 +1,27 @@
+using System.CommandLine;
+using PgRotate.Cli.Output;
+using PgRotate.Rotation;
+using PgRotate.Secrets;
+
+namespace PgRotate.Cli.Commands;
+
+/// <summary><c>pgrotate target rotate-admin NAME</c>: rotates the rotator's own credential.</summary>
+public static class TargetRotateAdminCommand
+{
+    public static Command Create(CommandFactory commands)
+    {
+        var name = new Argument<string>("name") { Description = "Target name" };
+        return commands.Command("rotate-admin",
+            "Give the target's admin (rotator) login a new generated password that nobody knows: stored first, changed with ALTER ROLE CURRENT_USER as a SCRAM verifier, tested, then promoted. Resumes after a crash",
+            async (context, parse, cancellationToken) =>
+            {
+                var store = await context.OpenStoreAsync(cancellationToken);
+                var target = SecretName.ParseTarget(parse.GetValue(name));
+                var user = await new AdminRotation(store, context.Connector, context.Time).RotateAsync(target, cancellationToken);
+                await context.Out.WriteLineAsync(context.Json
+                    ? JsonOutput.Serialize(new { target, username = user, rotated = true })
+                    : $"rotated the admin password of target {target} ({user}); the new one is stored encrypted and known to nobody");
+                return ExitCodes.Ok;
+            }, name);
+    }
+}

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Logging;
+using PgRotate.Rotation;
+
+namespace PgRotate.Diagnostics;
+
+/// <summary>
+/// Every log message pgrotate writes. Placeholders carry names and facts, never a password or verifier.
+/// Event ids: 1xxx rotation, 2xxx setup.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Information, "Rotated {Secret} to version {Version} (login {Username}) in {ElapsedMs} ms")]
+    public static partial void Rotated(ILogger logger, string secret, int version, string username, long elapsedMs);
+
+    [LoggerMessage(1001, LogLevel.Information, "Resuming rotation of {Secret} at version {Version} (login {Username})")]
+    public static partial void Resuming(ILogger logger, string secret, int version, string username);
+
+    [LoggerMessage(1002, LogLevel.Warning, "Step {Step} of {Secret} failed transiently (attempt {Attempt}); retrying in {DelayMs} ms: {Reason}")]
+    public static partial void StepRetried(ILogger logger, string secret, RotationStep step, int attempt, long delayMs, string reason);
+
+    [LoggerMessage(1003, LogLevel.Error, "Rotation of {Secret} failed its test at version {Version}; the new credential was invalidated and not promoted: {Reason}")]
+    public static partial void TestFailed(ILogger logger, string secret, int version, string reason);
+}

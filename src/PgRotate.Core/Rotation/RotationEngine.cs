@@ -1,0 +1,160 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using PgRotate.Crypto;
+using PgRotate.Diagnostics;
+using PgRotate.Errors;
+using PgRotate.Postgres;
+using PgRotate.Secrets;
+using PgRotate.Setup;
+using PgRotate.Store;
+using PgRotate.Targets;
+
+namespace PgRotate.Rotation;
+
+/// <summary>
+/// Rotates secrets with the crash-safe four-step protocol. State lives in the store and is written before each server
+/// change, so a run that dies anywhere is finished by the next one; at no point is there no working current credential
+/// and a credential is promoted only after a fresh login with it has worked.
+/// </summary>
+public sealed class RotationEngine(
+    SqliteStore store,
+    TargetConnector connector,
+    TimeProvider time,
+    RotationOptions? options = null,
+    RotationHooks? hooks = null,
+    ILogger<RotationEngine>? logger = null)
+{
+    /// <summary>A moment safely in the past: PostgreSQL refuses a password login whose VALID UNTIL has passed.</summary>
+    private static readonly DateTimeOffset Invalidated = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private readonly RotationOptions _options = options ?? new RotationOptions();
+    private readonly RotationHooks _hooks = hooks ?? new RotationHooks();
+    private readonly ILogger _logger = logger ?? (ILogger)NullLogger.Instance;
+    private readonly SecretLocks _locks = new(store.Path, time);
+
+    public async Task<RotationResult> RotateAsync(string name, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        using var held = await _locks.AcquireAsync(name, _options.LockWait, cancellationToken).ConfigureAwait(false);
+        var secret = await store.GetSecretAsync(name, cancellationToken).ConfigureAwait(false);
+        var target = await store.GetTargetAsync(secret.Target, cancellationToken).ConfigureAwait(false);
+        var retry = new Retry(time, _logger, _options.RetryFor);
+        var versions = await store.ListVersionsAsync(name, cancellationToken).ConfigureAwait(false);
+        var current = versions.SingleOrDefault(v => v.Stage == Stage.Current)
+            ?? throw new PgRotateException(ErrorCode.IncompatibleState, $"secret {name} has no current version; run its 'pgrotate secret add' again to finish setting it up");
+
+        // Step 1, create: reuse a pending version left by an interrupted run, else store a new one first.
+        var pending = versions.SingleOrDefault(v => v.Stage == Stage.Pending);
+        var resumed = pending is not null;
+        if (pending is null)
+        {
+            pending = new SecretVersion(name, versions.Max(v => v.Number) + 1, secret.OtherLogin(current.Username).Value,
+                PasswordGenerator.Generate(), Stage.Pending, time.GetUtcNow(), null, null);
+            await store.AddPendingVersionAsync(pending, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            Log.Resuming(_logger, name, pending.Number, pending.Username);
+        }
+
+        await _hooks.AfterAsync(name, RotationStep.Create, cancellationToken).ConfigureAwait(false);
+        var login = RoleName.Parse(pending.Username);
+
+        // Step 2, set.
+        await retry.RunAsync(name, RotationStep.Set, ct => SetAsync(target, login, pending.Password, ct), cancellationToken).ConfigureAwait(false);
+        await _hooks.AfterAsync(name, RotationStep.Set, cancellationToken).ConfigureAwait(false);
+
+        // Step 3, test.
+        var actsAs = secret.Strategy == Strategy.Single ? secret.LoginA.Value : secret.Group.Value;
+        try
+        {
+            await retry.RunAsync(name, RotationStep.Test,
+                ct => new CredentialTester(connector).TestAsync(target, pending.Username, pending.Password, actsAs, secret.CheckSql, ct),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (PgRotateException e) when (!PostgresErrors.IsTransient(e))
+        {
+            await FailAsync(secret, target, pending, current, e, retry, cancellationToken).ConfigureAwait(false);
+            throw new PgRotateException(ErrorCode.RotationFailed,
+                $"rotation of {name} failed its test and was not promoted ({e.Message}); {current.Username} stays current", e);
+        }
+
+        await _hooks.AfterAsync(name, RotationStep.Test, cancellationToken).ConfigureAwait(false);
+
+        // Step 4, finish: promote in the store first (clients move), then start the previous login's grace. A crash in
+        // between leaves the previous login valid longer, never a current one invalid.
+        var now = time.GetUtcNow();
+        var next = secret.Schedule?.NextAfter(now);
+        var previousLogin = secret.Strategy == Strategy.Alternating ? current.Username : null;
+        var graceEnd = previousLogin is null ? (DateTimeOffset?)null : secret.Grace is { } grace ? now + grace : next;
+        await store.PromoteAsync(name, pending.Number, graceEnd, next,
+            $"login {pending.Username}" + (previousLogin is null ? "" : $"; previous {previousLogin} valid until {graceEnd?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "the next rotation"}"),
+            cancellationToken, keepPrevious: previousLogin is not null).ConfigureAwait(false);
+        if (previousLogin is not null && graceEnd is { } end)
+        {
+            await retry.RunAsync(name, RotationStep.Finish,
+                ct => ApplyAsync(target, RoleSql.Expire(RoleName.Parse(previousLogin), end), ct), cancellationToken).ConfigureAwait(false);
+        }
+
+        await _hooks.AfterAsync(name, RotationStep.Finish, cancellationToken).ConfigureAwait(false);
+        var elapsed = time.GetElapsedTime(started);
+        Log.Rotated(_logger, name, pending.Number, pending.Username, (long)elapsed.TotalMilliseconds);
+        return new RotationResult(name, pending.Number, pending.Username, previousLogin, graceEnd, resumed, elapsed);
+    }
+
+    private async Task SetAsync(Target target, RoleName login, SecretText password, CancellationToken cancellationToken)
+    {
+        await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
+        var iterations = await SecretSetup.ScramIterationsAsync(connection, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, target, RoleSql.SetPassword(login, ScramVerifier.Create(password, iterations), null), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ApplyAsync(Target target, RoleStatement statement, CancellationToken cancellationToken)
+    {
+        await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, target, statement, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, Target target, RoleStatement statement, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // One round trip; the trailing SELECT replaces the statement pg_stat_activity shows for this idle session.
+            await using var command = new NpgsqlCommand(statement.Text + "; SELECT 1", connection);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not PgRotateException)
+        {
+            if (PostgresErrors.IsTransient(e))
+            {
+                throw;
+            }
+
+            throw PostgresErrors.Translate(e, $"on target {target.Name}, {statement.Display}");
+        }
+    }
+
+    /// <summary>
+    /// A credential that failed its test is never promoted: an alternating login is expired on the server at once; a
+    /// single role gets its current password back, since it is the same role.
+    /// </summary>
+    private async Task FailAsync(Secret secret, Target target, SecretVersion pending, SecretVersion current, Exception reason, Retry retry, CancellationToken cancellationToken)
+    {
+        Log.TestFailed(_logger, secret.Name, pending.Number, reason.Message);
+        var login = RoleName.Parse(pending.Username);
+        await retry.RunAsync(secret.Name, RotationStep.Test, ct => secret.Strategy == Strategy.Single
+            ? SetAsync(target, login, current.Password, ct)
+            : ApplyAsync(target, RoleSql.Expire(login, Invalidated), ct), cancellationToken).ConfigureAwait(false);
+        await store.MarkFailedAsync(secret.Name, pending.Number, reason.Message, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Secrets whose scheduled rotation time has come.</summary>
+    public async Task<IReadOnlyList<Secret>> DueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return (await store.ListSecretsAsync(cancellationToken).ConfigureAwait(false))
+            .Where(s => s.NextRotationAt is { } next && next <= now)
+            .ToList();
+    }
+}
