@@ -1,1 +1,148 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using PgRotate.Bench;
+using PgRotate.Crypto;
+using PgRotate.Local;
+using PgRotate.Postgres;
+using PgRotate.Rotation;
+using PgRotate.Secrets;
+using PgRotate.Setup;
+using PgRotate.Store;
+using PgRotate.Targets;
+
+// pgrotate benchmark: rotation latency against the floor and the AWS Lambda algorithm, and bulk throughput against
+// the server's own capacity, all measured in this run on one throwaway cluster.
+//   dotnet run -c Release --project bench/PgRotate.Bench -- [--rotations 200] [--secrets 1000] [--parallel 4] [--pg-bindir DIR]
+var rotations = IntArg("--rotations", 200);
+var secrets = IntArg("--secrets", 1000);
+var parallel = IntArg("--parallel", 4);
+var binDir = StringArg("--pg-bindir");
+
+await using var cluster = await ThrowawayCluster.StartAsync(binDir);
+await using (var tune = await cluster.OpenSuperuserConnectionAsync())
+await using (var command = new NpgsqlCommand("ALTER SYSTEM SET log_statement = 'none'; SELECT pg_reload_conf()", tune))
+{
+    // Statement logging would tax every measurement alike; the benchmark measures rotation, not the logger.
+    await command.ExecuteNonQueryAsync();
+}
+
+int iterations;
+await using (var probe = await cluster.OpenSuperuserConnectionAsync())
+{
+    iterations = await SecretSetup.ScramIterationsAsync(probe, CancellationToken.None);
+}
+
+Console.WriteLine($"pgrotate benchmark on {cluster.Binaries.VersionText}, {Environment.ProcessorCount} cores, scram_iterations {iterations}, {rotations} rotations, {secrets} secrets × parallel {parallel}");
+Console.WriteLine();
+
+var folder = Directory.CreateTempSubdirectory("pgrotate-bench-").FullName;
+try
+{
+    using var key = MasterKey.Generate();
+    var store = await SqliteStore.CreateAsync(Path.Combine(folder, "bench.db"), key, TimeProvider.System, CancellationToken.None);
+    var (conn, user, _) = AdminConnection.Parse($"Host={cluster.Host};Port={cluster.Port};Database=postgres;Username={ThrowawayCluster.SuperuserName}");
+    var target = new Target("bench", conn, user, cluster.SuperuserPassword);
+    await store.AddTargetAsync(target, CancellationToken.None);
+    await using var connector = new TargetConnector();
+    var setup = new SecretSetup(store, connector, TimeProvider.System);
+    // Per-step times come from the engine's step hooks, to show where a rotation's time goes.
+    var steps = Enum.GetValues<RotationStep>().ToDictionary(s => s, s => new Stats($"  step {s.ToString().ToLowerInvariant()}"));
+    var stepStarted = 0L;
+    var recordSteps = false;
+    var hooks = new RotationHooks
+    {
+        AfterStep = (_, step, _) =>
+        {
+            if (recordSteps) steps[step].Add(Stopwatch.GetElapsedTime(stepStarted).TotalMilliseconds);
+            stepStarted = Stopwatch.GetTimestamp();
+            return ValueTask.CompletedTask;
+        },
+    };
+    var latencyEngine = new RotationEngine(store, connector, TimeProvider.System, hooks: hooks);
+    var engine = new RotationEngine(store, connector, TimeProvider.System);
+
+    // 1. Latency of one alternating rotation.
+    await setup.AddAsync(new SecretRequest("bench/latency", "bench", Strategy.Alternating, "bench_latency"), false, CancellationToken.None);
+    var floor = await Floor.MeasureAsync(cluster, rotations, iterations);
+    var pgrotate = new Stats("pgrotate rotate (create → set → test → finish)");
+    for (var i = 0; i < rotations + 10; i++)
+    {
+        var started = Stopwatch.GetTimestamp();
+        stepStarted = started;
+        recordSteps = i >= 10;
+        await latencyEngine.RotateAsync("bench/latency", CancellationToken.None);
+        if (i >= 10) pgrotate.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    var aws = await AwsReference.MeasureAsync(cluster, rotations);
+
+    Console.WriteLine("Latency of one alternating rotation");
+    Console.WriteLine("  " + floor.Verifier);
+    Console.WriteLine("  " + floor.Alter);
+    Console.WriteLine("  " + floor.Login);
+    Console.WriteLine($"  {"floor = sum of the three medians",-52} {floor.Total,14:0.00} ms");
+    Console.WriteLine("  " + pgrotate);
+    foreach (var step in steps.Values) Console.WriteLine("  " + step);
+    Console.WriteLine("  " + aws);
+    Console.WriteLine($"  pgrotate median / floor: {pgrotate.Median / floor.Total:0.00}× (goal ≤ 1.20×)   AWS algorithm / pgrotate: {aws.Median / pgrotate.Median:0.00}× (goal ≥ 2×)");
+    Console.WriteLine();
+
+    // 2. Bulk: many secrets rotated with bounded parallelism, against the server's capacity for the same SQL work.
+    Console.Error.WriteLine($"setting up {secrets} secrets…");
+    var names = Enumerable.Range(0, secrets).Select(i => $"bulk/s{i:D5}").ToList();
+    await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (name, ct) =>
+        await setup.AddAsync(new SecretRequest(name, "bench", Strategy.Alternating, "bulk_" + name[6..]), false, ct));
+
+    var bulkStarted = Stopwatch.GetTimestamp();
+    await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (name, ct) => await engine.RotateAsync(name, ct));
+    var bulkSeconds = Stopwatch.GetElapsedTime(bulkStarted).TotalSeconds;
+
+    var capacity = await CapacityAsync(cluster, names.Count, parallel, iterations);
+    var rate = names.Count / bulkSeconds;
+    Console.WriteLine($"Bulk: {names.Count} secrets, parallel {parallel}");
+    Console.WriteLine($"  {"pgrotate rotations per second",-52} {rate,10:0.0} /s   ({bulkSeconds:0.00} s)");
+    Console.WriteLine($"  {"server capacity: ALTER ROLE + fresh login per second",-52} {capacity,10:0.0} /s");
+    Console.WriteLine($"  pgrotate / capacity: {rate / capacity * 100:0}% (goal ≥ 70%)");
+}
+finally
+{
+    SqliteConnection.ClearAllPools();
+    Directory.Delete(folder, recursive: true);
+}
+
 return 0;
+
+// The same server work a rotation must do (verifier, ALTER ROLE … PASSWORD, one fresh login), with no pgrotate in the way.
+static async Task<double> CapacityAsync(ThrowawayCluster cluster, int count, int parallel, int iterations)
+{
+    var roles = Enumerable.Range(0, count).Select(i => $"cap_{i:D5}").ToList();
+    await using var admin = NpgsqlDataSource.Create(cluster.ConnectionString());
+    foreach (var chunk in roles.Chunk(500))
+    {
+        await using var create = admin.CreateCommand(string.Concat(chunk.Select(r => $"CREATE ROLE {Sql.Identifier(r)} LOGIN;")));
+        await create.ExecuteNonQueryAsync();
+    }
+
+    var started = Stopwatch.GetTimestamp();
+    await Parallel.ForEachAsync(roles, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (role, ct) =>
+    {
+        var password = PasswordGenerator.Generate();
+        await using (var alter = admin.CreateCommand($"ALTER ROLE {Sql.Identifier(role)} PASSWORD {Sql.Literal(ScramVerifier.Create(password, iterations))}"))
+        {
+            await alter.ExecuteNonQueryAsync(ct);
+        }
+
+        await using var source = TargetConnector.Build(cluster.ConnectionString(), role, password, null, pooling: false);
+        await using var login = await source.OpenConnectionAsync(ct);
+    });
+    return count / Stopwatch.GetElapsedTime(started).TotalSeconds;
+}
+
+int IntArg(string name, int fallback) => StringArg(name) is { } text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+
+string? StringArg(string name)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
