@@ -94,7 +94,8 @@ public static class DriftDoctor
             SELECT l.rolname, 'holds ' || a.privilege_type || ' on function ' || p.oid::regprocedure::text
               FROM pg_proc p, aclexplode(p.proacl) a JOIN logins l ON l.oid = a.grantee
             UNION ALL
-            SELECT l.rolname, 'holds default privileges (' || d.defaclobjtype || ')'
+            -- defaclobjtype is "char", for which || is ambiguous (42725) without the cast.
+            SELECT l.rolname, 'holds default privileges (' || d.defaclobjtype::text || ')'
               FROM pg_default_acl d, aclexplode(d.defaclacl) a JOIN logins l ON l.oid = a.grantee
             UNION ALL
             SELECT l.rolname, 'owns ' || CASE c.relkind WHEN 'S' THEN 'sequence ' WHEN 'v' THEN 'view ' ELSE 'table ' END || c.oid::regclass::text

@@ -32,24 +32,24 @@ public sealed class RotationEngine(
     private readonly RotationHooks _hooks = hooks ?? new RotationHooks();
     private readonly ILogger _logger = logger ?? (ILogger)NullLogger.Instance;
     private readonly SecretLocks _locks = new(store.Path, time);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int Iterations, DateTimeOffset ReadAt)> _iterations = new(StringComparer.Ordinal);
 
     public async Task<RotationResult> RotateAsync(string name, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         using var held = await _locks.AcquireAsync(name, _options.LockWait, cancellationToken).ConfigureAwait(false);
-        var secret = await store.GetSecretAsync(name, cancellationToken).ConfigureAwait(false);
-        var target = await store.GetTargetAsync(secret.Target, cancellationToken).ConfigureAwait(false);
+        var state = await store.LoadRotationStateAsync(name, cancellationToken).ConfigureAwait(false);
+        var (secret, target) = (state.Secret, state.Target);
         var retry = new Retry(time, _logger, _options.RetryFor);
-        var versions = await store.ListVersionsAsync(name, cancellationToken).ConfigureAwait(false);
-        var current = versions.SingleOrDefault(v => v.Stage == Stage.Current)
+        var current = state.Current
             ?? throw new PgRotateException(ErrorCode.IncompatibleState, $"secret {name} has no current version; run its 'pgrotate secret add' again to finish setting it up");
 
         // Step 1, create: reuse a pending version left by an interrupted run, else store a new one first.
-        var pending = versions.SingleOrDefault(v => v.Stage == Stage.Pending);
+        var pending = state.Pending;
         var resumed = pending is not null;
         if (pending is null)
         {
-            pending = new SecretVersion(name, versions.Max(v => v.Number) + 1, secret.OtherLogin(current.Username).Value,
+            pending = new SecretVersion(name, state.HighestVersion + 1, secret.OtherLogin(current.Username).Value,
                 PasswordGenerator.Generate(), Stage.Pending, time.GetUtcNow(), null, null);
             await store.AddPendingVersionAsync(pending, cancellationToken).ConfigureAwait(false);
         }
@@ -106,8 +106,25 @@ public sealed class RotationEngine(
     private async Task SetAsync(Target target, RoleName login, SecretText password, CancellationToken cancellationToken)
     {
         await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
-        var iterations = await SecretSetup.ScramIterationsAsync(connection, cancellationToken).ConfigureAwait(false);
+        var iterations = await ScramIterationsAsync(target, connection, cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, target, RoleSql.SetPassword(login, ScramVerifier.Create(password, iterations), null), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The server's scram_iterations, remembered for a few minutes per target: it saves a round trip on every rotation,
+    /// and a DBA's change is picked up soon enough (a verifier with the old count still works, it is only cheaper).
+    /// </summary>
+    private async Task<int> ScramIterationsAsync(Target target, NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (_iterations.TryGetValue(target.Name, out var known) && now - known.ReadAt < TimeSpan.FromMinutes(5))
+        {
+            return known.Iterations;
+        }
+
+        var iterations = await SecretSetup.ScramIterationsAsync(connection, cancellationToken).ConfigureAwait(false);
+        _iterations[target.Name] = (iterations, now);
+        return iterations;
     }
 
     private async Task ApplyAsync(Target target, RoleStatement statement, CancellationToken cancellationToken)

@@ -20,6 +20,20 @@ public sealed partial class SqliteStore
         return (await QueryVersionsAsync(connection, null, "WHERE secret = $s AND stage = $stage", cancellationToken, ("$s", secret), ("$stage", stage.WireName())).ConfigureAwait(false)).SingleOrDefault();
     }
 
+    /// <summary>
+    /// What a rotation starts from, read in one go: the secret, its target, the current and pending versions, and the
+    /// highest version number used so far (failed and retired versions are not decrypted).
+    /// </summary>
+    public async Task<RotationState> LoadRotationStateAsync(string secret, CancellationToken cancellationToken)
+    {
+        var found = await GetSecretAsync(secret, cancellationToken).ConfigureAwait(false);
+        var target = await GetTargetAsync(found.Target, cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var live = await QueryVersionsAsync(connection, null, "WHERE secret = $s AND stage IN ('current', 'pending')", cancellationToken, ("$s", secret)).ConfigureAwait(false);
+        var highest = await ScalarAsync<long>(connection, null, "SELECT coalesce(max(version), 0) FROM versions WHERE secret = $s", cancellationToken, ("$s", secret)).ConfigureAwait(false);
+        return new RotationState(found, target, live.SingleOrDefault(v => v.Stage == Stage.Current), live.SingleOrDefault(v => v.Stage == Stage.Pending), (int)highest);
+    }
+
     /// <summary>Stores a freshly generated credential as <see cref="Stage.Pending"/> (step "create" of a rotation).</summary>
     public async Task AddPendingVersionAsync(SecretVersion version, CancellationToken cancellationToken)
     {

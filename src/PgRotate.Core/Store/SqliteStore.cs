@@ -57,6 +57,7 @@ public sealed partial class SqliteStore
         try
         {
             await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await store.ExecuteAsync(connection, null, "PRAGMA journal_mode = WAL", cancellationToken).ConfigureAwait(false);
             await Migrations.ApplyAsync(connection, cancellationToken).ConfigureAwait(false);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await store.ExecuteAsync(connection, transaction, "INSERT INTO meta(key, value) VALUES ('key_id', $v)", cancellationToken, ("$v", key.KeyId)).ConfigureAwait(false);
@@ -148,8 +149,9 @@ public sealed partial class SqliteStore
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        // WAL lets readers (pgrotate get) run while a rotation writes; foreign keys keep versions tied to secrets.
-        await ExecuteAsync(connection, null, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", cancellationToken).ConfigureAwait(false);
+        // Foreign keys keep versions tied to secrets; FULL makes each commit durable before a role is changed.
+        // (WAL, which lets readers such as 'pgrotate get' run while a rotation writes, is set once in the file.)
+        await ExecuteAsync(connection, null, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", cancellationToken).ConfigureAwait(false);
         return connection;
     }
 
