@@ -47,10 +47,13 @@ public sealed class RotationEngine(
         // Step 1, create: reuse a pending version left by an interrupted run, else store a new one first.
         var pending = state.Pending;
         var resumed = pending is not null;
+        Task<(int, string)>? verifier = null;
         if (pending is null)
         {
             pending = new SecretVersion(name, state.HighestVersion + 1, secret.OtherLogin(current.Username).Value,
                 PasswordGenerator.Generate(), Stage.Pending, time.GetUtcNow(), null, null);
+            // The verifier's PBKDF2 (about 1 ms) runs on another core while the store commits the pending version.
+            verifier = PrecomputeVerifier(target, pending.Password);
             await store.AddPendingVersionAsync(pending, cancellationToken).ConfigureAwait(false);
         }
         else
@@ -62,7 +65,7 @@ public sealed class RotationEngine(
         var login = RoleName.Parse(pending.Username);
 
         // Step 2, set.
-        await retry.RunAsync(name, RotationStep.Set, ct => SetAsync(target, login, pending.Password, ct), cancellationToken).ConfigureAwait(false);
+        await retry.RunAsync(name, RotationStep.Set, ct => SetAsync(target, login, pending.Password, ct, verifier), cancellationToken).ConfigureAwait(false);
         await _hooks.AfterAsync(name, RotationStep.Set, cancellationToken).ConfigureAwait(false);
 
         // Step 3, test.
@@ -103,12 +106,21 @@ public sealed class RotationEngine(
         return new RotationResult(name, pending.Number, pending.Username, previousLogin, graceEnd, resumed, elapsed);
     }
 
-    private async Task SetAsync(Target target, RoleName login, SecretText password, CancellationToken cancellationToken)
+    private async Task SetAsync(Target target, RoleName login, SecretText password, CancellationToken cancellationToken, Task<(int Iterations, string Verifier)>? precomputed = null)
     {
         await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
         var iterations = await ScramIterationsAsync(target, connection, cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, target, RoleSql.SetPassword(login, ScramVerifier.Create(password, iterations), null), cancellationToken).ConfigureAwait(false);
+        var verifier = precomputed is not null && (await precomputed.ConfigureAwait(false)) is var (made, text) && made == iterations
+            ? text
+            : ScramVerifier.Create(password, iterations);
+        await ExecuteAsync(connection, target, RoleSql.SetPassword(login, verifier, null), cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Starts computing the verifier when the server's iteration count is already known.</summary>
+    private Task<(int, string)>? PrecomputeVerifier(Target target, SecretText password) =>
+        _iterations.TryGetValue(target.Name, out var known)
+            ? Task.Run(() => (known.Iterations, ScramVerifier.Create(password, known.Iterations)))
+            : null;
 
     /// <summary>
     /// The server's scram_iterations, remembered for a few minutes per target: it saves a round trip on every rotation,
