@@ -45,7 +45,7 @@ public static class DemoCommand
         var time = context.Time;
         await o.WriteLineAsync("pgrotate demo: starting a throwaway PostgreSQL…");
         await using var cluster = await ThrowawayCluster.StartAsync(binDir, cancellationToken);
-        await o.WriteLineAsync($"  {cluster.Binaries.VersionText} on {cluster.Host}:{cluster.Port} (scram-sha-256, log_statement=all), data in a temporary folder");
+        await o.WriteLineAsync($"  {cluster.Binaries.VersionText} on {cluster.Host}:{cluster.Port} (scram-sha-256, log_statement=all), data in {Path.GetDirectoryName(cluster.DataDirectory)}");
 
         var folder = Directory.CreateTempSubdirectory("pgrotate-demo-").FullName;
         Task? clientTask = null;
