@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using PgRotate.Crypto;
 using PgRotate.Postgres;
 using PgRotate.Store;
@@ -18,6 +20,12 @@ public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult 
     public bool Json => parse.GetValue(options.Json);
     public TimeProvider Time => host.Time;
     public TargetConnector Connector { get; } = new();
+
+    /// <summary>Log messages go to stderr under --verbose; otherwise the command's own output says what happened.</summary>
+    public ILoggerFactory Logging { get; } = parse.GetValue(options.Verbose)
+        ? LoggerFactory.Create(builder => builder.AddSimpleConsole(console => console.SingleLine = true)
+            .AddFilter(level => level >= LogLevel.Information))
+        : NullLoggerFactory.Instance;
 
     public string StorePath => host.ResolvePath(parse.GetValue(options.Store) ?? host.Environment(StoreVariable) ?? "pgrotate.db");
 
@@ -51,6 +59,7 @@ public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult 
     public async ValueTask DisposeAsync()
     {
         await Connector.DisposeAsync();
+        Logging.Dispose();
         _key?.Dispose();
     }
 }

@@ -34,6 +34,8 @@ public static class InitCommand
         using var created = key is null ? MasterKey.Generate() : null;
         if (created is not null)
         {
+            // The key is written before the store (which creates its own folder), so a new folder must exist first.
+            Directory.CreateDirectory(Path.GetDirectoryName(context.KeyFilePath)!);
             await created.WriteNewFileAsync(context.KeyFilePath, cancellationToken);
             keySource = context.KeyFilePath;
         }

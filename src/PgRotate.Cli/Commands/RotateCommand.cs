@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 using System.Globalization;
 using PgRotate.Cli.Output;
 using PgRotate.Errors;
@@ -33,7 +34,7 @@ public static class RotateCommand
 
                 var options = new RotationOptions { LockWait = parse.GetValue(wait) is { } w ? Scheduling.Durations.Parse(w, "--wait") : null };
                 var store = await context.OpenStoreAsync(cancellationToken);
-                var engine = new RotationEngine(store, context.Connector, context.Time, options, FaultInjection.Hooks(context.Host));
+                var engine = new RotationEngine(store, context.Connector, context.Time, options, FaultInjection.Hooks(context.Host), context.Logging.CreateLogger<RotationEngine>());
                 if (one is not null)
                 {
                     var result = await engine.RotateAsync(SecretName.ParseSecret(one), cancellationToken);
