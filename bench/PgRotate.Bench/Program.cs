@@ -41,8 +41,7 @@ try
 {
     using var key = MasterKey.Generate();
     var store = await SqliteStore.CreateAsync(Path.Combine(folder, "bench.db"), key, TimeProvider.System, CancellationToken.None);
-    var (conn, user, _) = AdminConnection.Parse($"Host={cluster.Host};Port={cluster.Port};Database=postgres;Username={ThrowawayCluster.SuperuserName}");
-    var target = new Target("bench", conn, user, cluster.SuperuserPassword);
+    var target = cluster.AsTarget("bench");
     await store.AddTargetAsync(target, CancellationToken.None);
     await using var connector = new TargetConnector();
     var setup = new SecretSetup(store, connector, TimeProvider.System);

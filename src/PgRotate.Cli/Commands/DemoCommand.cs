@@ -55,8 +55,7 @@ public static class DemoCommand
             using var key = MasterKey.Generate();
             var store = await SqliteStore.CreateAsync(Path.Combine(folder, "pgrotate.db"), key, time, cancellationToken);
             await o.WriteLineAsync($"  store {store.Path} (SQLite, AES-256-GCM under master key {key.KeyId})");
-            var (connection, user, _) = AdminConnection.Parse($"Host={cluster.Host};Port={cluster.Port};Database=postgres;Username={ThrowawayCluster.SuperuserName}");
-            var target = new Target("demo", connection, user, cluster.SuperuserPassword);
+            var target = cluster.AsTarget("demo");
             await store.AddTargetAsync(target, cancellationToken);
 
             await o.WriteLineAsync();

@@ -76,6 +76,13 @@ public sealed class ThrowawayCluster : IAsyncDisposable
         return builder.ConnectionString;
     }
 
+    /// <summary>This server as a pgrotate target, administered by its superuser.</summary>
+    public Targets.Target AsTarget(string name)
+    {
+        var (connectionString, username, _) = Targets.AdminConnection.Parse($"Host={Host};Port={Port};Database=postgres;Username={SuperuserName}");
+        return new Targets.Target(name, connectionString, username, SuperuserPassword);
+    }
+
     public async Task<NpgsqlConnection> OpenSuperuserConnectionAsync(string database = "postgres", CancellationToken cancellationToken = default)
     {
         var connection = new NpgsqlConnection(ConnectionString(database));
