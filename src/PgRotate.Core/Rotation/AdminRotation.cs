@@ -17,7 +17,7 @@ public sealed class AdminRotation(SqliteStore store, TargetConnector connector, 
 {
     public async Task<string> RotateAsync(string targetName, CancellationToken cancellationToken)
     {
-        using var held = await new SecretLocks(store.Path, time).AcquireAsync("target:" + targetName, null, cancellationToken).ConfigureAwait(false);
+        using var held = await new SecretLocks(store.Path, time).AcquireAsync("target:" + targetName, null, cancellationToken, $"the admin password of target {targetName}").ConfigureAwait(false);
         var target = await store.GetTargetAsync(targetName, cancellationToken).ConfigureAwait(false);
         var pending = await store.FindTargetPendingPasswordAsync(targetName, cancellationToken).ConfigureAwait(false);
         if (pending is not null && await LogsInAsync(target, pending, cancellationToken).ConfigureAwait(false))

@@ -65,7 +65,15 @@ public sealed class RotationEngine(
         var login = RoleName.Parse(pending.Username);
 
         // Step 2, set.
-        await retry.RunAsync(name, RotationStep.Set, ct => SetAsync(target, login, pending.Password, ct, verifier), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await retry.RunAsync(name, RotationStep.Set, ct => SetAsync(target, login, pending.Password, ct, verifier), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw Stopped(name, RotationStep.Set, secret, target, pending, current, e);
+        }
+
         await _hooks.AfterAsync(name, RotationStep.Set, cancellationToken).ConfigureAwait(false);
 
         // Step 3, test.
@@ -82,6 +90,12 @@ public sealed class RotationEngine(
             throw new PgRotateException(ErrorCode.RotationFailed,
                 $"rotation of {name} failed its test and was not promoted ({e.Message}); {current.Username} stays current", e);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Still failing transiently when the retries ran out (the server stayed down): nothing was judged, so the
+            // version stays pending rather than failed.
+            throw Stopped(name, RotationStep.Test, secret, target, pending, current, e);
+        }
 
         await _hooks.AfterAsync(name, RotationStep.Test, cancellationToken).ConfigureAwait(false);
 
@@ -96,8 +110,20 @@ public sealed class RotationEngine(
             cancellationToken, keepPrevious: previousLogin is not null).ConfigureAwait(false);
         if (previousLogin is not null && graceEnd is { } end)
         {
-            await retry.RunAsync(name, RotationStep.Finish,
-                ct => ApplyAsync(target, RoleSql.Expire(RoleName.Parse(previousLogin), end), ct), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await retry.RunAsync(name, RotationStep.Finish,
+                    ct => ApplyAsync(target, RoleSql.Expire(RoleName.Parse(previousLogin), end), ct), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Clients already have the new version; what did not happen is the end of the old login's grace. Say
+                // exactly that (a bare driver error would read as a failed rotation, and abort a whole --all-due run).
+                var cause = PostgresErrors.Translate(e, $"on target {target.Name}");
+                throw new PgRotateException(cause.Code,
+                    $"rotated {name} to version {pending.Number} (login {pending.Username}), but the end of the previous login's grace could not be set ({cause.Message}); {previousLogin} stays valid until the next rotation",
+                    e);
+            }
         }
 
         await _hooks.AfterAsync(name, RotationStep.Finish, cancellationToken).ConfigureAwait(false);
@@ -162,6 +188,24 @@ public sealed class RotationEngine(
 
             throw PostgresErrors.Translate(e, $"on target {target.Name}, {statement.Display}");
         }
+    }
+
+    /// <summary>
+    /// A step that failed for good, or kept failing transiently past <see cref="RotationOptions.RetryFor"/>, before the
+    /// pending version was judged: the store still has it pending and the next run resumes it. The error says so and
+    /// keeps the cause's code (permission denied, unreachable, …); the cause's text is already scrubbed of verifiers
+    /// (statements are shown by their display form). An alternating secret's clients are unaffected; a single role that
+    /// got past set already has the pending password, so its current credential stops working until the resume.
+    /// </summary>
+    private static PgRotateException Stopped(string name, RotationStep step, Secret secret, Target target, SecretVersion pending, SecretVersion current, Exception exception)
+    {
+        var cause = PostgresErrors.Translate(exception, $"on target {target.Name}");
+        var clients = secret.Strategy == Strategy.Single && step != RotationStep.Set
+            ? $"{pending.Username} may already have the pending password, so resume soon"
+            : $"{current.Username} stays current";
+        return new PgRotateException(cause.Code,
+            $"rotation of {name} stopped at step {step.ToString().ToLowerInvariant()} ({cause.Message}); version {pending.Number} stays pending; the next 'pgrotate rotate {name}' resumes it; {clients}",
+            exception);
     }
 
     /// <summary>

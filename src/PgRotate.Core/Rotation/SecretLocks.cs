@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using PgRotate.Errors;
 
@@ -14,11 +15,17 @@ public sealed class SecretLocks(string storePath, TimeProvider time)
 
     private string Folder => storePath + ".locks";
 
-    /// <summary>Takes the lock; with a null <paramref name="wait"/>, fails at once with <see cref="ErrorCode.RotationInProgress"/> when held.</summary>
-    public async Task<IDisposable> AcquireAsync(string secret, TimeSpan? wait, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes the lock on <paramref name="key"/> (a secret name, or <c>target:NAME</c> for a target's admin password);
+    /// with a null <paramref name="wait"/>, fails at once with <see cref="ErrorCode.RotationInProgress"/> when held.
+    /// <paramref name="what"/> names the locked thing in that error (default: "secret KEY").
+    /// </summary>
+    public async Task<IDisposable> AcquireAsync(string key, TimeSpan? wait, CancellationToken cancellationToken, string? what = null)
     {
         Directory.CreateDirectory(Folder);
-        var path = Path.Combine(Folder, Convert.ToHexStringLower(Encoding.UTF8.GetBytes(secret)) + ".lock");
+        // A digest, not the name itself: a 128-character name in hex is longer than a file name may be (255 bytes),
+        // and the open would fail with an error that must not be mistaken for a lock held by another process.
+        var path = Path.Combine(Folder, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key))) + ".lock");
         var started = time.GetTimestamp();
         while (true)
         {
@@ -32,14 +39,16 @@ public sealed class SecretLocks(string storePath, TimeProvider time)
                     UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
                 });
             }
-            catch (IOException) when (wait is { } limit && time.GetElapsedTime(started) < limit)
+            // A lock held elsewhere is a plain IOException (EWOULDBLOCK from flock); its subclasses (path too long,
+            // folder gone) are real failures and propagate as they are.
+            catch (IOException e) when (e.GetType() == typeof(IOException) && wait is { } limit && time.GetElapsedTime(started) < limit)
             {
                 await Task.Delay(PollInterval, time, cancellationToken).ConfigureAwait(false);
             }
-            catch (IOException e)
+            catch (IOException e) when (e.GetType() == typeof(IOException))
             {
                 throw new PgRotateException(ErrorCode.RotationInProgress,
-                    $"secret {secret} is being rotated by another pgrotate process" + (wait is null ? "; use --wait to wait for it" : $"; gave up after {wait.Value.TotalSeconds:0}s"), e);
+                    $"{what ?? "secret " + key} is being rotated by another pgrotate process" + (wait is null ? "; use --wait to wait for it" : $"; gave up after {wait.Value.TotalSeconds:0}s"), e);
             }
         }
     }

@@ -153,12 +153,19 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
         await store.SetAdoptionAsync(secret.Name, Adoption.Adopted, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Open sessions logged in as <paramref name="role"/>, described by application name and client address.</summary>
+    /// <summary>
+    /// Open sessions logged in as <paramref name="role"/>, described by application name and client address. Any role
+    /// sees who is logged in and the application name, but the address (and port, -1 for a Unix socket) only with
+    /// privileges of that role or pg_read_all_stats; a null address is therefore not a local socket.
+    /// </summary>
     public static async Task<IReadOnlyList<string>> SessionsOfAsync(NpgsqlConnection connection, string role, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
             """
-            SELECT coalesce(nullif(application_name, ''), '(no application_name)'), coalesce(host(client_addr), 'local socket'), count(*)
+            SELECT coalesce(nullif(application_name, ''), '(no application_name)'),
+                   CASE WHEN client_port = -1 THEN 'local socket'
+                        ELSE coalesce(host(client_addr), 'an address hidden from ' || current_user || ' (pg_read_all_stats shows it)') END,
+                   count(*)
             FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()
             GROUP BY 1, 2 ORDER BY 1, 2
             """, connection);

@@ -90,8 +90,10 @@ public sealed partial class SqliteStore
                 throw Corrupt(path, null);
             }
 
-            await Migrations.ApplyAsync(connection, cancellationToken).ConfigureAwait(false);
+            // The key check reads only the meta table, which every schema version has: a wrong key must be refused
+            // before a migration writes to the file.
             await store.CheckKeyAsync(connection, key, cancellationToken).ConfigureAwait(false);
+            await Migrations.ApplyAsync(connection, cancellationToken).ConfigureAwait(false);
         }
         catch (SqliteException e)
         {
@@ -125,6 +127,13 @@ public sealed partial class SqliteStore
 
     private async Task CheckKeyAsync(SqliteConnection connection, MasterKey key, CancellationToken cancellationToken)
     {
+        // Another program's SQLite file has no meta table: refuse it here, before a migration would create ours in it.
+        var hasMeta = await ScalarAsync<long>(connection, null, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'", cancellationToken).ConfigureAwait(false);
+        if (hasMeta == 0)
+        {
+            throw new PgRotateException(ErrorCode.StoreCorrupt, $"{Path} is not a pgrotate store (no key check). Nothing was changed");
+        }
+
         var storedKeyId = await ScalarAsync<string>(connection, null, "SELECT value FROM meta WHERE key = 'key_id'", cancellationToken).ConfigureAwait(false);
         var check = await ScalarAsync<string>(connection, null, "SELECT value FROM meta WHERE key = 'key_check'", cancellationToken).ConfigureAwait(false);
         if (storedKeyId is null || check is null)

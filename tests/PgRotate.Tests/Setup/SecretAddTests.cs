@@ -3,6 +3,8 @@ using PgRotate.Tests.Support;
 
 namespace PgRotate.Tests.Setup;
 
+// Compares whole-cluster role catalog snapshots, so it must not run beside tests that create roles.
+[Collection(CatalogSnapshots.Name)]
 public sealed class SecretAddTests(PostgresFixture postgres)
 {
     [Fact]

@@ -1,0 +1,149 @@
+using System.Text.Json;
+using PgRotate.Postgres;
+using PgRotate.Tests.Support;
+
+namespace PgRotate.Tests.Postgres;
+
+/// <summary>
+/// 'pgrotate check' finds each way a secret's roles can drift from the pattern (nothing in PostgreSQL stops a login
+/// from undoing its own setup), names the kind, and exits 15.
+/// </summary>
+public sealed class DriftDoctorTests(PostgresFixture postgres)
+{
+    private const int DriftDetected = 15;
+
+    [Fact]
+    public async Task A_secret_as_set_up_has_no_drift()
+    {
+        using var sandbox = new CliSandbox(postgres);
+        var (group, database) = await SecretAsync(sandbox);
+        // Privileges and objects held by the group are the pattern, not drift.
+        await postgres.ExecuteAsync($"CREATE TABLE owned_by_group (i int); ALTER TABLE owned_by_group OWNER TO {Sql.Identifier(group)}; GRANT SELECT ON owned_by_group TO {Sql.Identifier(group)}", database);
+
+        var output = (await sandbox.RunAsync("check", "orders/app")).Ok();
+
+        Assert.Equal("ok     orders/app", output.Trim());
+    }
+
+    [Fact]
+    public async Task A_login_that_lost_its_membership_is_drift()
+    {
+        using var sandbox = new CliSandbox(postgres);
+        var (group, _) = await SecretAsync(sandbox);
+        await postgres.ExecuteAsync($"REVOKE {Sql.Identifier(group)} FROM {Sql.Identifier(group + "_a")}");
+
+        await AssertDriftAsync(sandbox, "missing_membership", group + "_a", $"GRANT \"{group}\" TO \"{group}_a\"");
+    }
+
+    [Fact]
+    public async Task A_login_without_its_role_setting_is_drift()
+    {
+        using var sandbox = new CliSandbox(postgres);
+        var (group, _) = await SecretAsync(sandbox);
+        await postgres.ExecuteAsync($"ALTER ROLE {Sql.Identifier(group + "_b")} RESET role");
+
+        await AssertDriftAsync(sandbox, "missing_role_setting", group + "_b", $"ALTER ROLE \"{group}_b\" SET role = '{group}'");
+    }
+
+    [Fact]
+    public async Task A_login_that_defaults_to_another_role_is_drift()
+    {
+        using var sandbox = new CliSandbox(postgres);
+        var (group, _) = await SecretAsync(sandbox);
+        var other = Unique.Name("other");
+        await postgres.ExecuteAsync($"CREATE ROLE {Sql.Identifier(other)} NOLOGIN; GRANT {Sql.Identifier(other)} TO {Sql.Identifier(group + "_a")}; ALTER ROLE {Sql.Identifier(group + "_a")} SET role = {Sql.Literal(other)}");
+
+        await AssertDriftAsync(sandbox, "different_role_setting", group + "_a", $"ALTER ROLE \"{group}_a\" SET role = '{group}'");
+    }
+
+    [Fact]
+    public async Task Settings_that_differ_between_the_two_logins_are_drift()
+    {
+        using var sandbox = new CliSandbox(postgres);
+        var (group, _) = await SecretAsync(sandbox);
+        await postgres.ExecuteAsync($"ALTER ROLE {Sql.Identifier(group + "_a")} SET search_path = app, public");
+
+        var drift = await AssertDriftAsync(sandbox, "settings_differ", group + "_b", null);
+
+        Assert.Contains("search_path", drift.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task A_group_that_can_log_in_is_drift()
+    {
+        using var sandbox = new CliSandbox(postgres);
+        var (group, _) = await SecretAsync(sandbox);
+        await postgres.ExecuteAsync($"ALTER ROLE {Sql.Identifier(group)} LOGIN");
+
+        await AssertDriftAsync(sandbox, "group_can_login", group, $"ALTER ROLE \"{group}\" NOLOGIN");
+    }
+
+    [Fact]
+    public async Task A_privilege_granted_directly_to_a_login_is_drift()
+    {
+        using var sandbox = new CliSandbox(postgres);
+        var (group, database) = await SecretAsync(sandbox);
+        var table = Unique.Name("t");
+        await postgres.ExecuteAsync($"CREATE TABLE {table} (i int); GRANT SELECT ON {table} TO {Sql.Identifier(group + "_b")}", database);
+
+        var drift = await AssertDriftAsync(sandbox, "direct_privilege", group + "_b", $"REASSIGN OWNED BY \"{group}_b\" TO \"{group}\"");
+
+        Assert.Contains(table, drift.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Default_privileges_granted_to_a_login_are_drift()
+    {
+        using var sandbox = new CliSandbox(postgres);
+        var (group, database) = await SecretAsync(sandbox);
+        await postgres.ExecuteAsync($"ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO {Sql.Identifier(group + "_a")}", database);
+
+        var drift = await AssertDriftAsync(sandbox, "direct_privilege", group + "_a", $"REASSIGN OWNED BY \"{group}_a\" TO \"{group}\"");
+
+        Assert.Contains("default privileges", drift.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task An_object_owned_by_a_login_is_drift()
+    {
+        using var sandbox = new CliSandbox(postgres);
+        var (group, database) = await SecretAsync(sandbox);
+        var table = Unique.Name("t");
+        await postgres.ExecuteAsync($"CREATE TABLE {table} (i int); ALTER TABLE {table} OWNER TO {Sql.Identifier(group + "_a")}", database);
+
+        var drift = await AssertDriftAsync(sandbox, "owns_objects", group + "_a", $"REASSIGN OWNED BY \"{group}_a\" TO \"{group}\"");
+
+        Assert.Contains(table, drift.GetProperty("message").GetString());
+    }
+
+    /// <summary>Secret orders/app, set up by 'secret add' on a target whose database is the test's own.</summary>
+    private async Task<(string Group, string Database)> SecretAsync(CliSandbox sandbox)
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await sandbox.InitializedWithTargetAsync(database);
+        var group = Unique.Name("foo");
+        (await sandbox.RunAsync("secret", "add", "orders/app", "--target", sandbox.TargetName, "--group", group)).Ok();
+        return (group, database);
+    }
+
+    /// <summary>
+    /// Runs 'check' as text and as JSON; both exit 15, the text names the kind, and the JSON has exactly one drift of
+    /// that kind, on that role, with that fix. Returns the drift.
+    /// </summary>
+    private static async Task<JsonElement> AssertDriftAsync(CliSandbox sandbox, string kind, string role, string? fix)
+    {
+        var text = await sandbox.RunAsync("check", "orders/app");
+        var error = text.FailsWith(DriftDetected);
+        Assert.Contains("drift found in 1 of 1 secret(s)", error);
+        Assert.StartsWith("DRIFT  orders/app", text.Out);
+        Assert.Contains($"{kind}: ", text.Out);
+
+        var json = await sandbox.RunAsync("check", "orders/app", "--json");
+        json.FailsWith(DriftDetected);
+        var drift = Assert.Single(JsonDocument.Parse(json.Out).RootElement.GetProperty("drift").EnumerateArray());
+        Assert.Equal(kind, drift.GetProperty("kind").GetString());
+        Assert.Equal(role, drift.GetProperty("role").GetString());
+        Assert.Equal(fix, drift.GetProperty("fix").GetString());
+        return drift;
+    }
+}

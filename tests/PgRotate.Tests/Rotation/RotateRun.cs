@@ -1,0 +1,21 @@
+using System.Text.Json;
+using PgRotate.Tests.Support;
+
+namespace PgRotate.Tests.Rotation;
+
+/// <summary>One rotation as <c>pgrotate rotate … --json</c> reports it.</summary>
+public sealed record RotateRun(string Name, int Version, string Username, string? PreviousUsername, DateTimeOffset? PreviousValidUntil, bool Resumed)
+{
+    public static IReadOnlyList<RotateRun> Parse(string json) =>
+        JsonDocument.Parse(json).RootElement.EnumerateArray().Select(r => new RotateRun(
+            r.GetProperty("name").GetString()!,
+            r.GetProperty("version").GetInt32(),
+            r.GetProperty("username").GetString()!,
+            r.GetProperty("previousUsername").GetString(),
+            r.GetProperty("previousValidUntil").ValueKind == JsonValueKind.Null ? null : r.GetProperty("previousValidUntil").GetDateTimeOffset(),
+            r.GetProperty("resumed").GetBoolean())).ToList();
+
+    /// <summary><c>pgrotate rotate SECRET --json</c> in-process; asserts success.</summary>
+    public static async Task<RotateRun> RunAsync(CliSandbox sandbox, string secret) =>
+        Assert.Single(Parse((await sandbox.RunAsync("rotate", secret, "--json")).Ok()));
+}
