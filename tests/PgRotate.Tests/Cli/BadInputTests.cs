@@ -212,7 +212,7 @@ public sealed class BadInputTests(PostgresFixture postgres)
     public async Task A_truncated_store_is_reported_as_damaged_and_left_as_it_is()
     {
         using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync();
-        var bytes = await sandbox.StoreBytesAsync();
+        var bytes = await StoreFileAsync(sandbox);
         await File.WriteAllBytesAsync(sandbox.StorePath, bytes[..(bytes.Length / 2)], TestContext.Current.CancellationToken);
         var damaged = await sandbox.StoreBytesAsync();
         var catalog = await postgres.RoleCatalogSnapshotAsync();
@@ -229,7 +229,7 @@ public sealed class BadInputTests(PostgresFixture postgres)
     public async Task A_store_cut_below_its_header_is_reported_as_not_a_store()
     {
         using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync();
-        var bytes = await sandbox.StoreBytesAsync();
+        var bytes = await StoreFileAsync(sandbox);
         await File.WriteAllBytesAsync(sandbox.StorePath, bytes[..10], TestContext.Current.CancellationToken);
 
         var line = (await sandbox.RunAsync("target", "list")).FailsWith(StoreCorrupt);
@@ -242,7 +242,7 @@ public sealed class BadInputTests(PostgresFixture postgres)
     public async Task A_store_with_corrupted_pages_is_reported_as_damaged_and_left_as_it_is()
     {
         using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync();
-        var bytes = await sandbox.StoreBytesAsync();
+        var bytes = await StoreFileAsync(sandbox);
         // Garbage over the middle of the file, past the header page.
         var start = bytes.Length / 2 / 4096 * 4096;
         Array.Fill(bytes, (byte)0xA5, start, 4096);
@@ -255,6 +255,14 @@ public sealed class BadInputTests(PostgresFixture postgres)
         (await sandbox.RunAsync("target", "list")).FailsWith(StoreCorrupt);
         Assert.Equal(bytes, await sandbox.StoreBytesAsync());
         Assert.Equal(catalog, await postgres.RoleCatalogSnapshotAsync());
+    }
+
+    /// <summary>The store's database file alone, once everything committed has been checkpointed into it.</summary>
+    private static async Task<byte[]> StoreFileAsync(CliSandbox sandbox)
+    {
+        await sandbox.StoreBytesAsync();
+        Assert.False(File.Exists(sandbox.StorePath + "-wal"));
+        return await File.ReadAllBytesAsync(sandbox.StorePath, TestContext.Current.CancellationToken);
     }
 
     /// <summary>'secret add' with a bad group name: exit 2, one line, nothing written. Returns the line.</summary>
