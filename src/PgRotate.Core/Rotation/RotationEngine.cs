@@ -222,12 +222,17 @@ public sealed class RotationEngine(
         await store.MarkFailedAsync(secret.Name, pending.Number, reason.Message, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Secrets whose scheduled rotation time has come.</summary>
+    /// <summary>
+    /// Secrets whose scheduled rotation time has come, and those with a rotation left pending by an interrupted run:
+    /// finishing one is always due (a single role past its set step has the pending password already, so its current
+    /// credential fails until then), and the scheduled time moves on only when a rotation finishes.
+    /// </summary>
     public async Task<IReadOnlyList<Secret>> DueAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var interrupted = await store.ListInterruptedRotationsAsync(cancellationToken).ConfigureAwait(false);
         return (await store.ListSecretsAsync(cancellationToken).ConfigureAwait(false))
-            .Where(s => s.NextRotationAt is { } next && next <= now)
+            .Where(s => (s.NextRotationAt is { } next && next <= now) || interrupted.Contains(s.Name))
             .ToList();
     }
 }

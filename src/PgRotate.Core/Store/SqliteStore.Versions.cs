@@ -34,6 +34,25 @@ public sealed partial class SqliteStore
         return new RotationState(found, target, live.SingleOrDefault(v => v.Stage == Stage.Current), live.SingleOrDefault(v => v.Stage == Stage.Pending), (int)highest);
     }
 
+    /// <summary>
+    /// Names of the secrets with a rotation an interrupted run left pending (a pending version beside a current one; a
+    /// pending first version without a current one is an unfinished 'secret add', which only that command finishes).
+    /// </summary>
+    public async Task<IReadOnlySet<string>> ListInterruptedRotationsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = CreateCommand(connection, null,
+            "SELECT p.secret FROM versions p WHERE p.stage = 'pending' AND EXISTS (SELECT 1 FROM versions c WHERE c.secret = p.secret AND c.stage = 'current')", []);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
     /// <summary>Stores a freshly generated credential as <see cref="Stage.Pending"/> (step "create" of a rotation).</summary>
     public async Task AddPendingVersionAsync(SecretVersion version, CancellationToken cancellationToken)
     {

@@ -18,11 +18,11 @@ public sealed class AdminRotationTests(PostgresFixture postgres)
         var output = (await sandbox.RunAsync("target", "rotate-admin", sandbox.TargetName)).Ok();
 
         Assert.Contains($"rotated the admin password of target {sandbox.TargetName} ({rotator})", output);
-        Assert.Equal(PostgresErrorCodes.InvalidPassword, await LoginErrorAsync(rotator, oldPassword));
+        Assert.Equal(PostgresErrorCodes.InvalidPassword, await ConnectErrorAsync(rotator, oldPassword));
         var stored = await StoredAdminPasswordAsync(sandbox);
         Assert.NotEqual(oldPassword.Reveal(), stored.Reveal());
         Assert.DoesNotContain(stored.Reveal(), output);
-        Assert.Null(await LoginErrorAsync(rotator, stored));
+        Assert.Null(await ConnectErrorAsync(rotator, stored));
         (await sandbox.RunAsync("target", "check", sandbox.TargetName)).Ok();
         var group = Unique.Name("app");
         (await sandbox.RunAsync("secret", "add", "orders/app", "--target", sandbox.TargetName, "--group", group)).Ok();
@@ -47,7 +47,7 @@ public sealed class AdminRotationTests(PostgresFixture postgres)
 
         Assert.Equal(next.Reveal(), (await StoredAdminPasswordAsync(sandbox)).Reveal());
         Assert.Null(await store.FindTargetPendingPasswordAsync(sandbox.TargetName, ct));
-        Assert.Equal(PostgresErrorCodes.InvalidPassword, await LoginErrorAsync(rotator, oldPassword));
+        Assert.Equal(PostgresErrorCodes.InvalidPassword, await ConnectErrorAsync(rotator, oldPassword));
         (await sandbox.RunAsync("target", "check", sandbox.TargetName)).Ok();
     }
 
@@ -65,8 +65,8 @@ public sealed class AdminRotationTests(PostgresFixture postgres)
 
         Assert.Equal(next.Reveal(), (await StoredAdminPasswordAsync(sandbox)).Reveal());
         Assert.Null(await store.FindTargetPendingPasswordAsync(sandbox.TargetName, ct));
-        Assert.Null(await LoginErrorAsync(rotator, next));
-        Assert.Equal(PostgresErrorCodes.InvalidPassword, await LoginErrorAsync(rotator, oldPassword));
+        Assert.Null(await ConnectErrorAsync(rotator, next));
+        Assert.Equal(PostgresErrorCodes.InvalidPassword, await ConnectErrorAsync(rotator, oldPassword));
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class AdminRotationTests(PostgresFixture postgres)
 
         (await sandbox.RunAsync("target", "rotate-admin", name)).Ok();
 
-        Assert.Equal(PostgresErrorCodes.InvalidPassword, await LoginErrorAsync(rotator, oldPassword));
+        Assert.Equal(PostgresErrorCodes.InvalidPassword, await ConnectErrorAsync(rotator, oldPassword));
         (await sandbox.RunAsync("target", "check", name)).Ok();
     }
 
@@ -102,7 +102,7 @@ public sealed class AdminRotationTests(PostgresFixture postgres)
     }
 
     /// <summary>Null when <paramref name="user"/> logs in with <paramref name="password"/>, else the SQLSTATE.</summary>
-    private async Task<string?> LoginErrorAsync(string user, SecretText password)
+    private async Task<string?> ConnectErrorAsync(string user, SecretText password)
     {
         try
         {

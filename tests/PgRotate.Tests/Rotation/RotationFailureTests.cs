@@ -31,7 +31,7 @@ public sealed class RotationFailureTests(PostgresFixture postgres)
 
         var failed = await StoredVersionAsync(sandbox, 2);
         Assert.DoesNotContain(failed.Password.Reveal(), run.Error + run.Out);
-        Assert.Equal(PostgresErrorCodes.InvalidPassword, await ClientLogin.WhoAmIAsync(postgres, new ClientLogin.Login(failed.Username, failed.Password.Reveal(), 2)));
+        Assert.Equal(PostgresErrorCodes.InvalidPassword, await ClientLogin.WhoAmIAsync(postgres, SecretState.LoginOf(failed)));
         Assert.True(await postgres.ScalarAsync<bool>($"SELECT rolvaliduntil < now() FROM pg_roles WHERE rolname = '{failed.Username}'"));
         Assert.Equal(first, await ClientLogin.GetAsync(sandbox, Secret));
         Assert.Equal($"{first.Username}/{group}", await ClientLogin.WhoAmIAsync(postgres, first));

@@ -58,4 +58,8 @@ public sealed record SecretState(IReadOnlyList<SecretState.Version> Versions)
         var current = await ClientLogin.GetAsync(sandbox, secret);
         Assert.Equal($"{current.Username}/{group}", await ClientLogin.WhoAmIAsync(postgres, current));
     }
+
+    /// <summary>A version read from the store directly (failed ones, which 'pgrotate get' does not serve), as a client login.</summary>
+    public static ClientLogin.Login LoginOf(PgRotate.Secrets.SecretVersion version) =>
+        new(version.Username, version.Password.Reveal(), version.Number);
 }

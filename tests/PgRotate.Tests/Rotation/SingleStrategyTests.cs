@@ -56,7 +56,7 @@ public sealed class SingleStrategyTests(PostgresFixture postgres)
         Assert.Equal([(1, "current"), (2, "failed")], state.Versions.Select(v => (v.Number, v.Stage)));
         var store = await sandbox.OpenStoreAsync();
         var failed = (await store.ListVersionsAsync(Secret, TestContext.Current.CancellationToken)).Single(v => v.Number == 2);
-        Assert.Equal(PostgresErrorCodes.InvalidPassword, await ClientLogin.WhoAmIAsync(postgres, new ClientLogin.Login(role, failed.Password.Reveal(), 2)));
+        Assert.Equal(PostgresErrorCodes.InvalidPassword, await ClientLogin.WhoAmIAsync(postgres, SecretState.LoginOf(failed)));
 
         await postgres.ExecuteAsync($"INSERT INTO {gate} DEFAULT VALUES");
         var rotated = await RotateRun.RunAsync(sandbox, Secret);
