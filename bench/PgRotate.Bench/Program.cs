@@ -63,10 +63,12 @@ try
 
     // 1. Latency of one alternating rotation.
     await setup.AddAsync(new SecretRequest("bench/latency", "bench", Strategy.Alternating, "bench_latency"), false, CancellationToken.None);
-    var floor = await Floor.MeasureAsync(cluster, rotations, iterations);
+    await using var floor = await Floor.CreateAsync(cluster, iterations);
     var pgrotate = new Stats("pgrotate rotate (create → set → test → finish)");
+    // Floor samples and rotations alternate, so a noisy neighbour or a slow moment weighs on both alike.
     for (var i = 0; i < rotations + 10; i++)
     {
+        await floor.SampleAsync(record: i >= 10);
         var started = Stopwatch.GetTimestamp();
         stepStarted = started;
         recordSteps = i >= 10;

@@ -17,7 +17,7 @@ public sealed class TargetConnector : IAsyncDisposable
     public async Task<NpgsqlConnection> OpenAdminAsync(Target target, CancellationToken cancellationToken, string? database = null)
     {
         var key = $"{target.Name}\n{database}\n{target.Password.GetHashCode()}";
-        var source = _adminSources.GetOrAdd(key, _ => Build(target.ConnectionString, target.Username, target.Password, database, pooling: true));
+        var source = _adminSources.GetOrAdd(key, _ => Build(target.ConnectionString, target.Username, target.Password, database, pooling: true, noResetOnClose: true));
         try
         {
             return await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -54,9 +54,14 @@ public sealed class TargetConnector : IAsyncDisposable
         }
     }
 
-    public static NpgsqlDataSource Build(string connectionString, string username, SecretText password, string? database, bool pooling)
+    /// <param name="noResetOnClose">
+    /// Skip the DISCARD ALL a pooled connection otherwise sends when reused: pgrotate's admin sessions change no session
+    /// state (every statement commits or rolls back), so it would be a wasted round of server work per step.
+    /// </param>
+    public static NpgsqlDataSource Build(string connectionString, string username, SecretText password, string? database, bool pooling, bool noResetOnClose = false)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
+        builder.ConnectionStringBuilder.NoResetOnClose = noResetOnClose;
         builder.ConnectionStringBuilder.Username = username;
         builder.ConnectionStringBuilder.Password = password.Reveal();
         builder.ConnectionStringBuilder.Pooling = pooling;

@@ -47,14 +47,14 @@ public sealed class RotationEngine(
         // Step 1, create: reuse a pending version left by an interrupted run, else store a new one first.
         var pending = state.Pending;
         var resumed = pending is not null;
-        Task<(int, string)>? verifier = null;
         if (pending is null)
         {
             pending = new SecretVersion(name, state.HighestVersion + 1, secret.OtherLogin(current.Username).Value,
                 PasswordGenerator.Generate(), Stage.Pending, time.GetUtcNow(), null, null);
-            // The verifier's PBKDF2 (about 1 ms) runs on another core while the store commits the pending version.
-            verifier = PrecomputeVerifier(target, pending.Password);
-            await store.AddPendingVersionAsync(pending, cancellationToken).ConfigureAwait(false);
+            // An alternating pending version is not what clients use: if a power loss took it back, the next rotation
+            // would simply set that login again. A single role's new password must survive one, since set replaces
+            // the only credential.
+            await store.AddPendingVersionAsync(pending, cancellationToken, durable: secret.Strategy == Strategy.Single).ConfigureAwait(false);
         }
         else
         {
@@ -67,7 +67,7 @@ public sealed class RotationEngine(
         // Step 2, set.
         try
         {
-            await retry.RunAsync(name, RotationStep.Set, ct => SetAsync(target, login, pending.Password, ct, verifier), cancellationToken).ConfigureAwait(false);
+            await retry.RunAsync(name, RotationStep.Set, ct => SetAsync(target, login, pending.Password, ct), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -132,21 +132,12 @@ public sealed class RotationEngine(
         return new RotationResult(name, pending.Number, pending.Username, previousLogin, graceEnd, resumed, elapsed);
     }
 
-    private async Task SetAsync(Target target, RoleName login, SecretText password, CancellationToken cancellationToken, Task<(int Iterations, string Verifier)>? precomputed = null)
+    private async Task SetAsync(Target target, RoleName login, SecretText password, CancellationToken cancellationToken)
     {
         await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
         var iterations = await ScramIterationsAsync(target, connection, cancellationToken).ConfigureAwait(false);
-        var verifier = precomputed is not null && (await precomputed.ConfigureAwait(false)) is var (made, text) && made == iterations
-            ? text
-            : ScramVerifier.Create(password, iterations);
-        await ExecuteAsync(connection, target, RoleSql.SetPassword(login, verifier, null), cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, target, RoleSql.SetPassword(login, ScramVerifier.Create(password, iterations), null), cancellationToken).ConfigureAwait(false);
     }
-
-    /// <summary>Starts computing the verifier when the server's iteration count is already known.</summary>
-    private Task<(int, string)>? PrecomputeVerifier(Target target, SecretText password) =>
-        _iterations.TryGetValue(target.Name, out var known)
-            ? Task.Run(() => (known.Iterations, ScramVerifier.Create(password, known.Iterations)))
-            : null;
 
     /// <summary>
     /// The server's scram_iterations, remembered for a few minutes per target: it saves a round trip on every rotation,

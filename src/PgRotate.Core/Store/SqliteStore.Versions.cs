@@ -54,9 +54,18 @@ public sealed partial class SqliteStore
     }
 
     /// <summary>Stores a freshly generated credential as <see cref="Stage.Pending"/> (step "create" of a rotation).</summary>
-    public async Task AddPendingVersionAsync(SecretVersion version, CancellationToken cancellationToken)
+    /// <param name="durable">
+    /// False lets the commit skip the fsync (SQLite's synchronous=NORMAL in WAL mode): it still survives a crash of this
+    /// process, only not a power loss. For versions whose loss would be harmless.
+    /// </param>
+    public async Task AddPendingVersionAsync(SecretVersion version, CancellationToken cancellationToken, bool durable = true)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        if (!durable)
+        {
+            await ExecuteAsync(connection, null, "PRAGMA synchronous = NORMAL", cancellationToken).ConfigureAwait(false);
+        }
+
         await using var transaction = BeginWriteTransaction(connection);
         try
         {
