@@ -42,6 +42,12 @@ public static class RotateCommand
                     return ExitCodes.Ok;
                 }
 
+                var repaired = await engine.RepairGraceAsync(cancellationToken);
+                if (repaired > 0 && !context.Json)
+                {
+                    await context.Out.WriteLineAsync($"applied {repaired} grace end(s) that an interrupted run had not set on the server");
+                }
+
                 var due = await engine.DueAsync(cancellationToken);
                 var results = new List<RotationResult>();
                 var failures = new List<string>();

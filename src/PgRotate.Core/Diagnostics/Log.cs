@@ -20,4 +20,7 @@ internal static partial class Log
 
     [LoggerMessage(1003, LogLevel.Error, "Rotation of {Secret} failed its test at version {Version}; the new credential was invalidated and not promoted: {Reason}")]
     public static partial void TestFailed(ILogger logger, string secret, int version, string reason);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Applied the stored grace end of {Secret} version {Version} (login {Username}), which an interrupted run had not set on the server")]
+    public static partial void GraceRepaired(ILogger logger, string secret, int version, string username);
 }

@@ -28,6 +28,9 @@ public sealed class RotationEngine(
     /// <summary>A moment safely in the past: PostgreSQL refuses a password login whose VALID UNTIL has passed.</summary>
     private static readonly DateTimeOffset Invalidated = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    /// <summary>How long a scheduled secret waits after a failed test before the scheduler tries it again.</summary>
+    public static readonly TimeSpan FailureBackoff = TimeSpan.FromHours(1);
+
     private readonly RotationOptions _options = options ?? new RotationOptions();
     private readonly RotationHooks _hooks = hooks ?? new RotationHooks();
     private readonly ILogger _logger = logger ?? (ILogger)NullLogger.Instance;
@@ -114,6 +117,7 @@ public sealed class RotationEngine(
             {
                 await retry.RunAsync(name, RotationStep.Finish,
                     ct => ApplyAsync(target, RoleSql.Expire(RoleName.Parse(previousLogin), end), ct), cancellationToken).ConfigureAwait(false);
+                await store.MarkGraceAppliedAsync(name, current.Number, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -121,7 +125,7 @@ public sealed class RotationEngine(
                 // exactly that (a bare driver error would read as a failed rotation, and abort a whole --all-due run).
                 var cause = PostgresErrors.Translate(e, $"on target {target.Name}");
                 throw new PgRotateException(cause.Code,
-                    $"rotated {name} to version {pending.Number} (login {pending.Username}), but the end of the previous login's grace could not be set ({cause.Message}); {previousLogin} stays valid until the next rotation",
+                    $"rotated {name} to version {pending.Number} (login {pending.Username}), but the end of the previous login's grace could not be set ({cause.Message}); {previousLogin} stays valid until 'pgrotate rotate --all-due' sets it",
                     e);
             }
         }
@@ -210,7 +214,29 @@ public sealed class RotationEngine(
         await retry.RunAsync(secret.Name, RotationStep.Test, ct => secret.Strategy == Strategy.Single
             ? SetAsync(target, login, current.Password, ct)
             : ApplyAsync(target, RoleSql.Expire(login, Invalidated), ct), cancellationToken).ConfigureAwait(false);
-        await store.MarkFailedAsync(secret.Name, pending.Number, reason.Message, cancellationToken).ConfigureAwait(false);
+        // A scheduled secret whose test fails is tried again after a pause, not on every scheduler tick.
+        var now = time.GetUtcNow();
+        var retryAt = secret.Schedule?.NextAfter(now) is { } next && next - now < FailureBackoff ? next : now + FailureBackoff;
+        await store.MarkFailedAsync(secret.Name, pending.Number, reason.Message, retryAt, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Applies grace ends that were stored but did not reach the server (a run died between promoting a version and
+    /// expiring the previous login, or the server was away then). Returns how many were applied.
+    /// </summary>
+    public async Task<int> RepairGraceAsync(CancellationToken cancellationToken)
+    {
+        var repaired = 0;
+        foreach (var (secret, version, username, validUntil) in await store.ListUnappliedGraceAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var target = await store.GetTargetAsync((await store.GetSecretAsync(secret, cancellationToken).ConfigureAwait(false)).Target, cancellationToken).ConfigureAwait(false);
+            await ApplyAsync(target, RoleSql.Expire(RoleName.Parse(username), validUntil), cancellationToken).ConfigureAwait(false);
+            await store.MarkGraceAppliedAsync(secret, version, cancellationToken).ConfigureAwait(false);
+            Log.GraceRepaired(_logger, secret, version, username);
+            repaired++;
+        }
+
+        return repaired;
     }
 
     /// <summary>

@@ -62,7 +62,7 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
                 var expected = secret.Strategy == Strategy.Single ? secret.LoginA.Value : secret.Group.Value;
                 await new CredentialTester(connector).TestAsync(target, first.Username, first.Password, expected, secret.CheckSql, cancellationToken).ConfigureAwait(false);
                 await store.PromoteAsync(secret.Name, first.Number, null, secret.Schedule?.NextAfter(time.GetUtcNow()),
-                    $"first credential, login {first.Username}", cancellationToken).ConfigureAwait(false);
+                    $"first credential, login {first.Username}", cancellationToken, @event: "activated").ConfigureAwait(false);
             }
         }
         catch when (isNew)

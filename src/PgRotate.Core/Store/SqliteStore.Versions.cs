@@ -86,7 +86,7 @@ public sealed partial class SqliteStore
     /// <paramref name="keepPrevious"/> false (a single role changed in place, whose old password no longer works) the
     /// old current is retired instead.
     /// </summary>
-    public async Task PromoteAsync(string secret, int pendingVersion, DateTimeOffset? previousValidUntil, DateTimeOffset? nextRotationAt, string detail, CancellationToken cancellationToken, bool keepPrevious = true)
+    public async Task PromoteAsync(string secret, int pendingVersion, DateTimeOffset? previousValidUntil, DateTimeOffset? nextRotationAt, string detail, CancellationToken cancellationToken, bool keepPrevious = true, string @event = "rotated")
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = BeginWriteTransaction(connection);
@@ -99,25 +99,62 @@ public sealed partial class SqliteStore
         }
 
         await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'retired' WHERE secret = $s AND stage = 'previous'", cancellationToken, ("$s", secret)).ConfigureAwait(false);
-        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = $stage, valid_until = $u WHERE secret = $s AND stage = 'current'", cancellationToken,
-            ("$s", secret), ("$stage", keepPrevious ? "previous" : "retired"), ("$u", previousValidUntil is { } until ? Format(until) : null)).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = $stage, valid_until = $u, grace_applied = $applied WHERE secret = $s AND stage = 'current'", cancellationToken,
+            ("$s", secret), ("$stage", keepPrevious ? "previous" : "retired"), ("$u", previousValidUntil is { } until ? Format(until) : null),
+            ("$applied", keepPrevious && previousValidUntil is not null ? 0 : 1)).ConfigureAwait(false);
         await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'current', activated_at = $now WHERE secret = $s AND version = $v", cancellationToken,
             ("$s", secret), ("$v", pendingVersion), ("$now", now)).ConfigureAwait(false);
         await ExecuteAsync(connection, transaction, "UPDATE secrets SET next_rotation_at = $next WHERE name = $s", cancellationToken,
             ("$s", secret), ("$next", nextRotationAt is { } next ? Format(next) : null)).ConfigureAwait(false);
-        await AppendHistoryAsync(connection, transaction, secret, pendingVersion, "rotated", detail, cancellationToken).ConfigureAwait(false);
+        await AppendHistoryAsync(connection, transaction, secret, pendingVersion, @event, detail, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A pending version whose test failed: marked failed, never promoted.</summary>
-    public async Task MarkFailedAsync(string secret, int version, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// A pending version whose test failed: marked failed, never promoted. A scheduled secret is tried again at
+    /// <paramref name="retryAt"/>, not on every scheduler tick.
+    /// </summary>
+    public async Task MarkFailedAsync(string secret, int version, string reason, DateTimeOffset? retryAt, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = BeginWriteTransaction(connection);
         await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'failed' WHERE secret = $s AND version = $v AND stage = 'pending'", cancellationToken,
             ("$s", secret), ("$v", version)).ConfigureAwait(false);
+        if (retryAt is { } at)
+        {
+            await ExecuteAsync(connection, transaction, "UPDATE secrets SET next_rotation_at = $at WHERE name = $s AND next_rotation_at IS NOT NULL", cancellationToken,
+                ("$s", secret), ("$at", Format(at))).ConfigureAwait(false);
+        }
+
         await AppendHistoryAsync(connection, transaction, secret, version, "failed", reason, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Previous versions whose grace end was stored but may not have reached the server.</summary>
+    public async Task<IReadOnlyList<(string Secret, int Version, string Username, DateTimeOffset ValidUntil)>> ListUnappliedGraceAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = CreateCommand(connection, null,
+            "SELECT secret, version, username, valid_until FROM versions WHERE stage = 'previous' AND grace_applied = 0 AND valid_until IS NOT NULL ORDER BY secret", []);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<(string, int, string, DateTimeOffset)>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add((reader.GetString(0), reader.GetInt32(1), reader.GetString(2), ParseTime(reader.GetString(3))));
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Records that a previous version's VALID UNTIL is on the server. Not fsynced: if a power loss took it back, the
+    /// next scheduled run would only apply the same VALID UNTIL again.
+    /// </summary>
+    public async Task MarkGraceAppliedAsync(string secret, int version, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, null, "PRAGMA synchronous = NORMAL; UPDATE versions SET grace_applied = 1 WHERE secret = $s AND version = $v", cancellationToken,
+            ("$s", secret), ("$v", version)).ConfigureAwait(false);
     }
 
     public async Task AppendHistoryAsync(string secret, int? version, string @event, string? detail, CancellationToken cancellationToken)

@@ -86,7 +86,7 @@ public sealed class GetFormatTests(PostgresFixture postgres)
 
         var events = JsonDocument.Parse((await sandbox.RunAsync("history", Secret, "--json")).Ok()).RootElement.EnumerateArray()
             .Select(e => (e.GetProperty("event").GetString(), e.GetProperty("version").GetInt32())).ToList();
-        Assert.Equal([("created", 1), ("rotated", 1), ("pending", 2), ("rotated", 2), ("pending", 3), ("rotated", 3)], events);
+        Assert.Equal([("created", 1), ("activated", 1), ("pending", 2), ("rotated", 2), ("pending", 3), ("rotated", 3)], events);
         var text = (await sandbox.RunAsync("history", Secret)).Ok().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(1 + events.Count, text.Length);
         Assert.Matches(@"\bcreated\s+1\b", text[1]);
