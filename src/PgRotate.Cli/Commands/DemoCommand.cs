@@ -47,7 +47,7 @@ public static class DemoCommand
         await using var cluster = await ThrowawayCluster.StartAsync(binDir, cancellationToken);
         await o.WriteLineAsync($"  {cluster.Binaries.VersionText} on {cluster.Host}:{cluster.Port} (scram-sha-256, log_statement=all), data in {Path.GetDirectoryName(cluster.DataDirectory)}");
 
-        var folder = Directory.CreateTempSubdirectory("pgrotate-demo-").FullName;
+        var folder = cluster.ScratchDirectory;
         Task? clientTask = null;
         using var stopClient = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
@@ -110,7 +110,7 @@ public static class DemoCommand
             var leaked = versions.Count(v => log.Contains(v.Password.Reveal(), StringComparison.Ordinal));
             await o.WriteLineAsync($"4. server log (log_statement=all): {log.Split('\n').Length} lines, {leaked} of {versions.Count} generated passwords in it (pgrotate sends only SCRAM verifiers)");
             await o.WriteLineAsync();
-            await o.WriteLineAsync("done: stopping PostgreSQL and removing the temporary folders");
+            await o.WriteLineAsync("done: stopping PostgreSQL and removing its temporary folder (store included)");
         }
         finally
         {
@@ -121,7 +121,6 @@ public static class DemoCommand
             }
 
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(folder, recursive: true);
         }
     }
 

@@ -124,7 +124,7 @@ public static class TargetCommands
                 {
                     target = target.Name, address = target.Address, serverVersion = report.ServerVersion, majorVersion = report.MajorVersion,
                     user = report.User, superuser = report.IsSuperuser, createRole = report.HasCreateRole, sufficient = report.Sufficient,
-                    roles = report.Roles, missingGrants = report.MissingGrants, notes = report.Notes,
+                    roles = report.Roles, missingGrants = report.MissingGrants, notes = report.Notes, hardening = report.Hardening,
                 }));
             }
             else
@@ -140,6 +140,15 @@ public static class TargetCommands
                 foreach (var note in report.Notes)
                 {
                     await o.WriteLineAsync($"note: {note}");
+                }
+
+                if (report.Hardening.Count > 0)
+                {
+                    await o.WriteLineAsync("optional: keep SCRAM verifiers out of the server log and pg_stat_statements (superuser):");
+                    foreach (var statement in report.Hardening)
+                    {
+                        await o.WriteLineAsync("  " + statement);
+                    }
                 }
 
                 if (report.Sufficient)

@@ -40,6 +40,12 @@ public sealed class ThrowawayCluster : IAsyncDisposable
     public SecretText SuperuserPassword { get; }
     public string DataDirectory => Path.Combine(_root, "data");
     public string LogFile => Path.Combine(_root, "server.log");
+
+    /// <summary>
+    /// A folder for the owner's own throwaway files (a demo store, say), removed with the cluster: also by the
+    /// watchdog when the owner is killed.
+    /// </summary>
+    public string ScratchDirectory => Directory.CreateDirectory(Path.Combine(_root, "scratch")).FullName;
     private string SocketDirectory => Path.Combine(_root, "socket");
 
     public static async Task<ThrowawayCluster> StartAsync(string? binDir = null, CancellationToken cancellationToken = default)

@@ -16,7 +16,8 @@ public sealed record RotatorPrivileges(
     bool HasCreateRole,
     IReadOnlyList<ManagedRoleAccess> Roles,
     IReadOnlyList<string> MissingGrants,
-    IReadOnlyList<string> Notes)
+    IReadOnlyList<string> Notes,
+    IReadOnlyList<string> Hardening)
 {
     public int MajorVersion => ServerVersionNum / 10000;
 
@@ -86,7 +87,39 @@ public sealed record RotatorPrivileges(
             }
         }
 
-        return new RotatorPrivileges(version, versionNum, user, superuser, createRole, roles, missing, notes);
+        return new RotatorPrivileges(version, versionNum, user, superuser, createRole, roles, missing, notes,
+            await HardeningAsync(connection, quotedUser, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Optional settings that keep even SCRAM verifiers (never passwords: pgrotate sends none) out of the server log and
+    /// pg_stat_statements for the rotator's sessions (pgfacts §3). They are superuser-only, so pgrotate can only
+    /// recommend them; a verifier allows offline guessing and, with a captured exchange, impersonation.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> HardeningAsync(NpgsqlConnection connection, string quotedUser, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT current_setting('log_statement'), current_setting('log_min_error_statement'), current_setting('pg_stat_statements.track_utility', true)",
+            connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var hardening = new List<string>();
+        if (reader.GetString(0) is "ddl" or "all")
+        {
+            hardening.Add($"ALTER ROLE {quotedUser} SET log_statement = 'none';");
+        }
+
+        if (reader.GetString(1) is not ("log" or "fatal" or "panic"))
+        {
+            hardening.Add($"ALTER ROLE {quotedUser} SET log_min_error_statement = 'panic';");
+        }
+
+        if (!reader.IsDBNull(2) && reader.GetString(2) == "on")
+        {
+            hardening.Add($"ALTER ROLE {quotedUser} SET pg_stat_statements.track_utility = off;");
+        }
+
+        return hardening;
     }
 }
 

@@ -82,6 +82,43 @@ public sealed class TargetCheckTests(PostgresFixture postgres)
         Assert.Contains("note: postgres is a superuser", output);
     }
 
+    [Fact]
+    public async Task The_optional_settings_target_check_prints_keep_verifiers_out_of_the_server_log()
+    {
+        using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync();
+        var (rotator, target) = await RotatorTargetAsync(sandbox);
+        await postgres.ExecuteAsync($"ALTER ROLE {Sql.Identifier(rotator)} CREATEROLE");
+
+        // Before: the test cluster logs every statement, the rotator's verifiers included (never a password).
+        var group = Unique.Name("foo");
+        (await sandbox.RunAsync("secret", "add", "hardened/app", "--target", target, "--group", group)).Ok();
+        var before = await VerifierLinesOfAsync(rotator);
+        Assert.NotEmpty(before);
+
+        var output = (await sandbox.RunAsync("target", "check", target)).Ok();
+
+        var hardening = output.Split('\n').SkipWhile(l => !l.StartsWith("optional:", StringComparison.Ordinal)).Skip(1)
+            .TakeWhile(l => l.StartsWith("  ", StringComparison.Ordinal)).Select(l => l.Trim()).ToList();
+        Assert.Contains($"ALTER ROLE \"{rotator}\" SET log_statement = 'none';", hardening);
+        Assert.Contains($"ALTER ROLE \"{rotator}\" SET log_min_error_statement = 'panic';", hardening);
+        foreach (var statement in hardening)
+        {
+            await postgres.ExecuteAsync(statement);
+        }
+
+        (await sandbox.RunAsync("rotate", "hardened/app")).Ok();
+        Assert.DoesNotContain("optional:", (await sandbox.RunAsync("target", "check", target)).Ok());
+
+        // After: the rotation ran as the rotator (foo_b can log in now) but added no verifier to the log.
+        Assert.True(await postgres.ScalarAsync<bool>($"SELECT rolcanlogin FROM pg_roles WHERE rolname = '{group}_b'"));
+        Assert.Equal(before, await VerifierLinesOfAsync(rotator));
+    }
+
+    private async Task<List<string>> VerifierLinesOfAsync(string user) =>
+        (await postgres.Cluster.ReadServerLogAsync(TestContext.Current.CancellationToken)).Split('\n')
+            .Where(l => l.Contains($" {user}@", StringComparison.Ordinal) && l.Contains("SCRAM-SHA-256$", StringComparison.Ordinal))
+            .ToList();
+
     /// <summary>A LOGIN role with a password and no other privilege, registered as a second target of the sandbox.</summary>
     private async Task<(string Rotator, string Target)> RotatorTargetAsync(CliSandbox sandbox)
     {
