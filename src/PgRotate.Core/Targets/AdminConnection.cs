@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Npgsql;
 using PgRotate.Crypto;
 using PgRotate.Errors;
@@ -10,7 +9,7 @@ namespace PgRotate.Targets;
 /// connection string without the password, the admin username, and the password. Error messages never repeat the
 /// input, which may hold the password.
 /// </summary>
-public static partial class AdminConnection
+public static class AdminConnection
 {
     private const string Example = "expected key=value pairs such as \"Host=db.internal;Port=5432;Database=app;Username=rotator\", or postgresql://rotator@db.internal:5432/app";
 
@@ -30,10 +29,8 @@ public static partial class AdminConnection
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or UriFormatException or OverflowException)
         {
-            var keyword = UnknownKeyword().Match(e.Message);
-            throw PgRotateException.InvalidInput(keyword.Success
-                ? $"malformed connection string: unknown keyword {keyword.Groups[1].Value}; {Example}"
-                : $"malformed connection string; {Example}");
+            // Npgsql's message can quote the offending part of the input, which may be the password: name nothing.
+            throw PgRotateException.InvalidInput($"malformed connection string; {Example}");
         }
 
         if (string.IsNullOrWhiteSpace(builder.Host))
@@ -86,7 +83,4 @@ public static partial class AdminConnection
 
         return builder;
     }
-
-    [GeneratedRegex("Keyword not supported: '([^']{1,40})'")]
-    private static partial Regex UnknownKeyword();
 }
