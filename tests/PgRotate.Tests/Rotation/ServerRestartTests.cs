@@ -140,11 +140,16 @@ public sealed class ServerRestartTests(PostgresFixture postgres)
 
         Assert.Equal(ErrorCode.TargetUnreachable, error.Code);
         Assert.StartsWith($"rotated {Secret} to version 2 (login {group}_b), but the end of the previous login's grace could not be set (", error.Message);
-        Assert.EndsWith($"{first.Username} stays valid until the next rotation", error.Message);
-        // Just as it says: the new version is current, and the previous login has no end of grace on the server.
+        Assert.EndsWith($"{first.Username} stays valid until 'pgrotate rotate --all-due' sets it", error.Message);
+        // Just as it says: the new version is current, and the previous login has no end of grace on the server…
         var state = await SecretState.AssertSettledAsync(postgres, sandbox, Secret, group);
         Assert.Equal(2, state.Current.Number);
         Assert.Equal("infinity", await postgres.ScalarAsync<string>($"SELECT rolvaliduntil::text FROM pg_roles WHERE rolname = '{first.Username}'"));
+
+        // …until the next scheduled run applies the stored one.
+        Assert.Contains("applied 1 grace end(s)", (await sandbox.RunAsync("rotate", "--all-due")).Ok());
+        var onServer = await postgres.ScalarAsync<DateTime>($"SELECT rolvaliduntil FROM pg_roles WHERE rolname = '{first.Username}'");
+        Assert.InRange((new DateTimeOffset(onServer, TimeSpan.Zero) - state.Previous!.ValidUntil!.Value).Duration(), TimeSpan.Zero, TimeSpan.FromSeconds(1));
     }
 
     /// <summary>Stops the server after <paramref name="step"/>; the test starts it again.</summary>
