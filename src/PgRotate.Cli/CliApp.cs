@@ -20,7 +20,7 @@ public static class CliApp
         {
             var command = parse.CommandResult.Command;
             var path = command == root ? "pgrotate" : $"pgrotate {string.Join(' ', CommandPath(parse))}";
-            await host.Error.WriteLineAsync($"pgrotate: {parse.Errors[0].Message} (see '{path} --help')");
+            await host.Error.WriteLineAsync($"pgrotate: {OneLine(parse.Errors[0].Message)} (see '{path} --help')");
             return ExitCodes.Usage;
         }
 
@@ -66,7 +66,9 @@ public static class CliApp
         return names;
     }
 
-    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+    /// <summary>Errors are one line on stderr, even where System.CommandLine lists choices on several.</summary>
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
 
     public static RootCommand BuildRoot(CliHost host, GlobalOptions options)
     {

@@ -16,9 +16,10 @@ public static class CheckCommand
             "Compare each secret's roles on its target with the pattern: membership, the role setting, settings that differ between the two logins, LOGIN on the group, privileges or objects held by a login role directly. Exits non-zero when drift is found",
             async (context, parse, cancellationToken) =>
             {
+                var only = parse.GetValue(name) is { } one ? SecretName.ParseSecret(one) : null;
                 var store = await context.OpenStoreAsync(cancellationToken);
-                var secrets = parse.GetValue(name) is { } one
-                    ? [await store.GetSecretAsync(SecretName.ParseSecret(one), cancellationToken)]
+                var secrets = only is not null
+                    ? [await store.GetSecretAsync(only, cancellationToken)]
                     : await store.ListSecretsAsync(cancellationToken);
                 var drifts = new List<Drift>();
                 foreach (var byTarget in secrets.GroupBy(s => s.Target))

@@ -17,8 +17,9 @@ public static class GetCommand
         format.AcceptOnlyFromAmong("json", "env", "pgpass", "conn", "service");
         return commands.Command("get", "Print a secret's credential (this prints the password: pipe it where it is needed)", async (context, parse, cancellationToken) =>
         {
+            var secretName = SecretName.ParseSecret(parse.GetValue(name));
             var store = await context.OpenStoreAsync(cancellationToken);
-            var secret = await store.GetSecretAsync(SecretName.ParseSecret(parse.GetValue(name)), cancellationToken);
+            var secret = await store.GetSecretAsync(secretName, cancellationToken);
             var wanted = StageNames.Parse(parse.GetValue(stage)!);
             var version = await store.FindVersionAsync(secret.Name, wanted, cancellationToken)
                 ?? throw new PgRotateException(ErrorCode.NotFound, $"secret {secret.Name} has no {wanted.WireName()} version");

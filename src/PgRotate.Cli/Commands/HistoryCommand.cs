@@ -13,8 +13,9 @@ public static class HistoryCommand
         var name = new Argument<string>("name") { Description = "Secret name" };
         return commands.Command("history", "Show what happened to a secret: creation, each rotation, failures, adoption", async (context, parse, cancellationToken) =>
         {
+            var secretName = SecretName.ParseSecret(parse.GetValue(name));
             var store = await context.OpenStoreAsync(cancellationToken);
-            var secret = await store.GetSecretAsync(SecretName.ParseSecret(parse.GetValue(name)), cancellationToken);
+            var secret = await store.GetSecretAsync(secretName, cancellationToken);
             var entries = await store.ListHistoryAsync(secret.Name, cancellationToken);
             if (context.Json)
             {

@@ -32,12 +32,13 @@ public static class RotateCommand
                     throw PgRotateException.InvalidInput("--parallel takes a number from 1 to 64");
                 }
 
+                var secretName = one is null ? null : SecretName.ParseSecret(one);
                 var options = new RotationOptions { LockWait = parse.GetValue(wait) is { } w ? Scheduling.Durations.Parse(w, "--wait") : null };
                 var store = await context.OpenStoreAsync(cancellationToken);
                 var engine = new RotationEngine(store, context.Connector, context.Time, options, FaultInjection.Hooks(context.Host), context.Logging.CreateLogger<RotationEngine>());
-                if (one is not null)
+                if (secretName is not null)
                 {
-                    var result = await engine.RotateAsync(SecretName.ParseSecret(one), cancellationToken);
+                    var result = await engine.RotateAsync(secretName, cancellationToken);
                     await WriteAsync(context, [result]);
                     return ExitCodes.Ok;
                 }

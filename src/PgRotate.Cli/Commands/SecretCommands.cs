@@ -155,8 +155,9 @@ public static class SecretCommands
 
     private static async Task<int> ShowAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
+        var secretName = SecretName.ParseSecret(parse.GetValue(NameArgument));
         var store = await context.OpenStoreAsync(cancellationToken);
-        var secret = await store.GetSecretAsync(SecretName.ParseSecret(parse.GetValue(NameArgument)), cancellationToken);
+        var secret = await store.GetSecretAsync(secretName, cancellationToken);
         var versions = await store.ListVersionsAsync(secret.Name, cancellationToken);
         if (context.Json)
         {
@@ -197,8 +198,8 @@ public static class SecretCommands
             async (context, parse, cancellationToken) =>
             {
                 var period = Durations.Parse(parse.GetValue(quiet), "--quiet-period");
+                var name = SecretName.ParseSecret(parse.GetValue(NameArgument));
                 var store = await context.OpenStoreAsync(cancellationToken);
-                var name = parse.GetValue(NameArgument)!;
                 var progress = context.Json ? null : new InlineProgress<TimeSpan>(elapsed =>
                 {
                     if (elapsed < period)

@@ -106,8 +106,9 @@ public static class TargetCommands
         var groups = new Option<string[]>("--group") { Description = "Also check access to this group role and its _a/_b logins (repeatable); the target's secrets are always included", AllowMultipleArgumentsPerToken = true };
         return commands.Command("check", "Connect, report the server version and the admin's privileges, and print the least-privilege GRANTs it lacks (different for PostgreSQL 15 and 16+)", async (context, parse, cancellationToken) =>
         {
+            var targetName = SecretName.ParseTarget(parse.GetValue(NameArgument));
             var store = await context.OpenStoreAsync(cancellationToken);
-            var target = await store.GetTargetAsync(SecretName.ParseTarget(parse.GetValue(NameArgument)), cancellationToken);
+            var target = await store.GetTargetAsync(targetName, cancellationToken);
             var managed = (await store.ListSecretsAsync(cancellationToken)).Where(s => s.Target == target.Name)
                 .SelectMany(s => s.Strategy == Strategy.Single ? [s.Group.Value] : new[] { s.Group.Value }.Concat(s.Logins.Select(l => l.Value)))
                 .Concat((parse.GetValue(groups) ?? []).SelectMany(g =>

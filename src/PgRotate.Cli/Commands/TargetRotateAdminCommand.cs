@@ -15,8 +15,8 @@ public static class TargetRotateAdminCommand
             "Give the target's admin (rotator) login a new generated password that nobody knows: stored first, changed with ALTER ROLE CURRENT_USER as a SCRAM verifier, tested, then promoted. Resumes after a crash",
             async (context, parse, cancellationToken) =>
             {
-                var store = await context.OpenStoreAsync(cancellationToken);
                 var target = SecretName.ParseTarget(parse.GetValue(name));
+                var store = await context.OpenStoreAsync(cancellationToken);
                 var user = await new AdminRotation(store, context.Connector, context.Time).RotateAsync(target, cancellationToken);
                 await context.Out.WriteLineAsync(context.Json
                     ? JsonOutput.Serialize(new { target, username = user, rotated = true })
