@@ -9,7 +9,6 @@ using PgRotate.Rotation;
 using PgRotate.Secrets;
 using PgRotate.Setup;
 using PgRotate.Store;
-using PgRotate.Targets;
 
 // pgrotate benchmark: rotation latency against the floor and the AWS Lambda algorithm, and bulk throughput against
 // the server's own capacity, all measured in this run on one throwaway cluster.
