@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Unpacks PostgreSQL MAJOR from a newer Debian suite into PREFIX without installing anything system-wide,
 # wrapping each server binary so that it runs under that suite's own loader and libraries.
-# Recipe: shared/research/postgres-versions.md. Cached: a second run with the binaries present does nothing.
+# Why and how: docs/postgres-versions.md. Cached: a second run with the binaries present does nothing.
 # Usage: provision-postgres.sh MAJOR PREFIX    (prints the bin folder on stdout)
 set -euo pipefail
 major=$1; prefix=$2

@@ -8,7 +8,7 @@ namespace PgRotate.Bench;
 
 /// <summary>
 /// The reference: AWS's alternating-users ("MultiUser") rotation Lambda, its database work re-run step for step with
-/// the same driver pgrotate uses (research/aws.md §1.2). Per rotation: setSecret tries to log in with the pending
+/// the same driver pgrotate uses (the algorithm is described in docs/benchmark.md). Per rotation: setSecret tries to log in with the pending
 /// credential (expected to fail), logs in with the current one, logs in as the master, runs quote_ident and the
 /// pg_roles lookup, then ALTER USER … WITH PASSWORD '&lt;plaintext&gt;' (the server hashes it); testSecret logs in with
 /// the pending credential and runs SELECT NOW(). Four logins, one failing. The secret store calls are not counted.

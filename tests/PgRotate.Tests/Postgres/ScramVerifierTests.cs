@@ -7,11 +7,11 @@ namespace PgRotate.Tests.Postgres;
 
 public sealed class ScramVerifierTests
 {
-    // Set as 'pwA' on a real server and read back from pg_authid (research notes, pgfacts.md section 3).
+    // Set as 'pwA' on a real PostgreSQL 15 server and read back from pg_authid.
     private const string ServerVerifierOfPwA =
         "SCRAM-SHA-256$4096:U9D7rmnaMNxW4r6i/z80iQ==$7NfFX5LwINcuuJk3su2FG7CsUipqQgameQ1wVv/p/bU=:K/1jwvPBQqES2IYNXOHxUF5ruukAvLM/2Ypl6X3AZ+E=";
 
-    // Expected values below were computed with /work/shared/research/scram_verifier.py (independent implementation).
+    // Expected values below were computed with an independent implementation (Python's hashlib.pbkdf2_hmac and hmac).
     public static TheoryData<string, int, string, string> KnownAnswers => new()
     {
         { "pwA", 4096, "U9D7rmnaMNxW4r6i/z80iQ==", ServerVerifierOfPwA },
@@ -39,7 +39,7 @@ public sealed class ScramVerifierTests
         "pwA",
         "S3cret-Rotated!",
         "md5c0b0e3d6b7a6d3e1f0e0d8c7b6a5f4e3",
-        // The value the server silently hashed as a plaintext (pgfacts.md section 3).
+        // A value the server silently hashed as a plaintext (docs/postgres-facts.md, section 3).
         "SCRAM-SHA-256$4096:U9D7rmnaMNxW4r6i/z80iQ==$rGZYtVXF:a0eegZu",
         "scram-sha-256$4096:" + SaltOfPwA + "$" + StoredKeyOfPwA + ":" + ServerKeyOfPwA,
         "SCRAM-SHA-1$4096:" + SaltOfPwA + "$" + StoredKeyOfPwA + ":" + ServerKeyOfPwA,

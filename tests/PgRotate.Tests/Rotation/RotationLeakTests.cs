@@ -5,7 +5,7 @@ using PgRotate.Tests.Support;
 namespace PgRotate.Tests.Rotation;
 
 /// <summary>
-/// The places a plaintext <c>ALTER ROLE … PASSWORD</c> would leak to (pgfacts §3, §7): the server log, including the
+/// The places a plaintext <c>ALTER ROLE … PASSWORD</c> would leak to (docs/postgres-facts.md, section 3): the server log, including the
 /// STATEMENT lines of failed statements; pg_stat_statements; and pg_stat_activity, which shows an idle session's last
 /// statement. pgrotate sends verifiers, so no generated password may appear in any of them, after successful and
 /// failed rotations of every kind.
