@@ -13,7 +13,7 @@ public static class GetCommand
         var name = new Argument<string>("name") { Description = "Secret name" };
         var stage = new Option<string>("--stage") { Description = "current (what clients should use), previous (in grace) or pending (being rolled out)", DefaultValueFactory = _ => "current" };
         stage.AcceptOnlyFromAmong("current", "previous", "pending");
-        var format = new Option<string>("--format") { Description = "json, env (PGHOST=… lines), pgpass (one .pgpass line), conn (Npgsql connection string) or service (pg_service.conf section)", DefaultValueFactory = _ => "json" };
+        var format = new Option<string>("--format") { Description = "json, env (PGHOST=… lines), pgpass (one .pgpass line), conn (Npgsql connection string) or service (pg_service.conf section). env, conn and service carry the target's TLS settings (sslmode, sslrootcert, channel_binding; verify-full off this machine unless the target sets another), so clients connect no weaker than pgrotate; a .pgpass line has no place for them: pair it with PGSSLMODE or a service entry", DefaultValueFactory = _ => "json" };
         format.AcceptOnlyFromAmong("json", "env", "pgpass", "conn", "service");
         return commands.Command("get", "Print a secret's credential (this prints the password: pipe it where it is needed)", async (context, parse, cancellationToken) =>
         {

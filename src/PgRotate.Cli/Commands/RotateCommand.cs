@@ -38,6 +38,7 @@ public static class RotateCommand
                 var engine = new RotationEngine(store, context.Connector, context.Time, options, FaultInjection.Hooks(context.Host), context.Logging.CreateLogger<RotationEngine>());
                 if (secretName is not null)
                 {
+                    await TargetCommands.WarnAboutTransportAsync(context, store, [secretName], cancellationToken);
                     var result = await engine.RotateAsync(secretName, cancellationToken);
                     await WriteAsync(context, [result]);
                     return ExitCodes.Ok;
@@ -50,6 +51,7 @@ public static class RotateCommand
                 }
 
                 var due = await engine.DueAsync(cancellationToken);
+                await TargetCommands.WarnAboutTransportAsync(context, store, due.Select(s => s.Name), cancellationToken);
                 var results = new List<RotationResult>();
                 var failures = new List<string>();
                 await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = parse.GetValue(parallel), CancellationToken = cancellationToken }, async (secret, ct) =>

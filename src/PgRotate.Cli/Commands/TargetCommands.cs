@@ -4,6 +4,7 @@ using PgRotate.Crypto;
 using PgRotate.Errors;
 using PgRotate.Postgres;
 using PgRotate.Secrets;
+using PgRotate.Store;
 using PgRotate.Targets;
 
 namespace PgRotate.Cli.Commands;
@@ -27,7 +28,7 @@ public static class TargetCommands
     {
         var conn = new Option<string>("--conn")
         {
-            Description = "Connection string with the admin user (Host=…;Port=…;Database=…;Username=…) or a postgresql:// URL. Keep the password out of it and use --password-stdin",
+            Description = "Connection string with the admin user (Host=…;Port=…;Database=…;Username=…) or a postgresql:// URL. Keep the password out of it and use --password-stdin. Off this machine pgrotate connects with SSL Mode=VerifyFull (add Root Certificate=<CA file> for a private CA); a weaker SSL Mode set here is used, with a warning. The server must use scram-sha-256: pgrotate never sends a cleartext or MD5 password",
             Required = true,
         };
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the admin password from standard input (first line), so it stays out of arguments and shell history" };
@@ -67,6 +68,7 @@ public static class TargetCommands
             }
 
             await store.AddTargetAsync(target, cancellationToken);
+            await WarnAsync(context, TargetTls.Warning(target));
             if (context.Json)
             {
                 await context.Out.WriteLineAsync(JsonOutput.Serialize(new { name, address = target.Address, username, serverVersion = version }));
@@ -104,7 +106,7 @@ public static class TargetCommands
     private static Command Check(CommandFactory commands)
     {
         var groups = new Option<string[]>("--group") { Description = "Also check access to this group role and its _a/_b logins (repeatable); the target's secrets are always included", AllowMultipleArgumentsPerToken = true };
-        return commands.Command("check", "Connect, report the server version and the admin's privileges, and print the least-privilege GRANTs it lacks (different for PostgreSQL 15 and 16+)", async (context, parse, cancellationToken) =>
+        return commands.Command("check", "Connect, report the server version, TLS (protocol, whether the certificate was verified), the authentication method and the admin's privileges, and print the least-privilege GRANTs it lacks (different for PostgreSQL 15 and 16+). Also tries one deliberately wrong admin password and warns if the server accepts it (trust)", async (context, parse, cancellationToken) =>
         {
             var targetName = SecretName.ParseTarget(parse.GetValue(NameArgument));
             var store = await context.OpenStoreAsync(cancellationToken);
@@ -117,6 +119,13 @@ public static class TargetCommands
                     return new[] { group, group + "_a", group + "_b" };
                 }))
                 .Distinct().ToList();
+            var transport = await TransportReport.InspectAsync(context.Connector, target, cancellationToken);
+            var warnings = new[] { TargetTls.Warning(target), transport.TrustWarning(target) }.OfType<string>().ToList();
+            foreach (var warning in warnings)
+            {
+                await WarnAsync(context, warning);
+            }
+
             await using var connection = await context.Connector.OpenAdminAsync(target, cancellationToken);
             var report = await RotatorPrivileges.ReadAsync(connection, managed, cancellationToken);
             if (context.Json)
@@ -124,6 +133,12 @@ public static class TargetCommands
                 await context.Out.WriteLineAsync(JsonOutput.Serialize(new
                 {
                     target = target.Name, address = target.Address, serverVersion = report.ServerVersion, majorVersion = report.MajorVersion,
+                    tls = new
+                    {
+                        enabled = transport.Tls, protocol = transport.Protocol, cipher = transport.Cipher, sslMode = transport.SslMode.ToString(),
+                        certificateIssuerVerified = transport.CertificateIssuerVerified, certificateNameVerified = transport.CertificateNameVerified,
+                    },
+                    authMethod = transport.AuthMethod, acceptsWrongPassword = transport.AcceptsWrongPassword, warnings,
                     user = report.User, superuser = report.IsSuperuser, createRole = report.HasCreateRole, sufficient = report.Sufficient,
                     roles = report.Roles, missingGrants = report.MissingGrants, notes = report.Notes, hardening = report.Hardening,
                 }));
@@ -132,6 +147,12 @@ public static class TargetCommands
             {
                 var o = context.Out;
                 await o.WriteLineAsync($"target {target.Name}: {target.Address}, PostgreSQL {report.ServerVersion}");
+                await o.WriteLineAsync(transport.Tls
+                    ? $"tls: on ({transport.Protocol}, {transport.Cipher}), certificate verified: {transport.CertificateCheck} (SSL Mode={transport.SslMode})"
+                    : $"tls: off (SSL Mode={transport.SslMode})");
+                await o.WriteLineAsync(transport.AuthMethod == TransportReport.NoPassword
+                    ? $"auth: none, the server asked {target.Username} for no password (trust, peer or cert)"
+                    : $"auth: {transport.AuthMethod}" + (transport.AcceptsWrongPassword ? "" : ", a wrong password is refused"));
                 await o.WriteLineAsync($"admin {report.User}: superuser {YesNo(report.IsSuperuser)}, createrole {YesNo(report.HasCreateRole)}");
                 foreach (var role in report.Roles)
                 {
@@ -173,6 +194,29 @@ public static class TargetCommands
 
             return ExitCodes.Ok;
         }, NameArgument, groups);
+    }
+
+    /// <summary>
+    /// The TLS warning (<see cref="TargetTls.Warning"/>) of each target the named secrets use, once per target: every
+    /// rotation prints it. Unknown secrets are skipped; the rotation itself reports them.
+    /// </summary>
+    internal static async Task WarnAboutTransportAsync(CliContext context, SqliteStore store, IEnumerable<string> secretNames, CancellationToken cancellationToken)
+    {
+        var wanted = secretNames.ToHashSet(StringComparer.Ordinal);
+        var targetNames = (await store.ListSecretsAsync(cancellationToken)).Where(s => wanted.Contains(s.Name)).Select(s => s.Target).ToHashSet(StringComparer.Ordinal);
+        foreach (var target in (await store.ListTargetsAsync(cancellationToken)).Where(t => targetNames.Contains(t.Name)).OrderBy(t => t.Name, StringComparer.Ordinal))
+        {
+            await WarnAsync(context, TargetTls.Warning(target));
+        }
+    }
+
+    /// <summary>A warning goes to stderr as one line, so that stdout (text or --json) stays what scripts parse.</summary>
+    internal static async Task WarnAsync(CliContext context, string? warning)
+    {
+        if (warning is not null)
+        {
+            await context.Host.Error.WriteLineAsync($"pgrotate: warning: {warning}");
+        }
     }
 
     private static string YesNo(bool value) => value ? "yes" : "no";

@@ -25,12 +25,15 @@ public sealed class ThrowawayCluster : IAsyncDisposable
     private Process? _watchdog;
     private bool _disposed;
 
-    private ThrowawayCluster(PostgresBinaries binaries, string root, bool runAsServiceUser, SecretText superuserPassword)
+    private readonly ThrowawayClusterOptions _options;
+
+    private ThrowawayCluster(PostgresBinaries binaries, string root, bool runAsServiceUser, SecretText superuserPassword, ThrowawayClusterOptions options)
     {
         Binaries = binaries;
         _root = root;
         _runAsServiceUser = runAsServiceUser;
         SuperuserPassword = superuserPassword;
+        _options = options;
     }
 
     public PostgresBinaries Binaries { get; }
@@ -48,11 +51,14 @@ public sealed class ThrowawayCluster : IAsyncDisposable
     public string ScratchDirectory => Directory.CreateDirectory(Path.Combine(_root, "scratch")).FullName;
     private string SocketDirectory => Path.Combine(_root, "socket");
 
-    public static async Task<ThrowawayCluster> StartAsync(string? binDir = null, CancellationToken cancellationToken = default)
+    public static Task<ThrowawayCluster> StartAsync(string? binDir = null, CancellationToken cancellationToken = default) =>
+        StartAsync(binDir, new ThrowawayClusterOptions(), cancellationToken);
+
+    public static async Task<ThrowawayCluster> StartAsync(string? binDir, ThrowawayClusterOptions options, CancellationToken cancellationToken = default)
     {
         var binaries = await PostgresBinaries.LocateAsync(binDir, cancellationToken).ConfigureAwait(false);
         var root = Directory.CreateTempSubdirectory("pgrotate-pg-").FullName;
-        var cluster = new ThrowawayCluster(binaries, root, Environment.IsPrivilegedProcess, PasswordGenerator.Generate());
+        var cluster = new ThrowawayCluster(binaries, root, Environment.IsPrivilegedProcess, PasswordGenerator.Generate(), options);
         try
         {
             await cluster.InitializeAsync(cancellationToken).ConfigureAwait(false);
@@ -151,7 +157,37 @@ public sealed class ThrowawayCluster : IAsyncDisposable
              max_connections = 300
              {preload}
              """;
+        if (_options.Tls is { } tls)
+        {
+            settings += await WriteTlsFilesAsync(tls, cancellationToken).ConfigureAwait(false);
+        }
+
         await File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.conf"), settings, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Puts the server's certificate and key in the data folder, readable only by the server's OS user (PostgreSQL
+    /// refuses a key others can read), and returns the settings that turn TLS on.
+    /// </summary>
+    private async Task<string> WriteTlsFilesAsync(ThrowawayClusterTls tls, CancellationToken cancellationToken)
+    {
+        var certificate = Path.Combine(DataDirectory, "server.crt");
+        var key = Path.Combine(DataDirectory, "server.key");
+        await File.WriteAllTextAsync(certificate, tls.CertificatePem, cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(key, "", cancellationToken).ConfigureAwait(false);
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await File.WriteAllTextAsync(key, tls.PrivateKeyPem.Reveal(), cancellationToken).ConfigureAwait(false);
+        if (_runAsServiceUser)
+        {
+            await ExternalProcess.RunCheckedAsync("chown", [$"{ServiceUser}:", certificate, key], cancellationToken).ConfigureAwait(false);
+        }
+
+        return """
+               ssl = on
+               ssl_cert_file = 'server.crt'
+               ssl_key_file = 'server.key'
+
+               """;
     }
 
     private async Task StartServerAsync(CancellationToken cancellationToken)

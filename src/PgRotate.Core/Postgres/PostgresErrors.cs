@@ -18,6 +18,8 @@ public static partial class PostgresErrors
         {
             case PgRotateException known:
                 return known;
+            case NpgsqlException { InnerException: AggregateException } when FirstHostFailure(exception) is { } first && first != exception:
+                return Translate(first, what);
             case PostgresException pg:
                 var text = Scrub(pg.MessageText);
                 return pg.SqlState switch
@@ -33,6 +35,8 @@ public static partial class PostgresErrors
                         new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: {text}", pg),
                     _ => new PgRotateException(ErrorCode.PostgresError, $"{what}: {pg.SqlState}: {text}", pg),
                 };
+            case NpgsqlException when RefusedAuthenticationMethod(exception) is { } method:
+                return new PgRotateException(ErrorCode.AuthenticationFailed, $"{what}: {RefusalText(method)}", exception);
             case NpgsqlException { InnerException: SocketException socket }:
                 return new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: cannot connect: {socket.Message}", exception);
             case NpgsqlException { InnerException: TimeoutException }:
@@ -46,6 +50,30 @@ public static partial class PostgresErrors
                 return new PgRotateException(ErrorCode.PostgresError, $"{what}: {Scrub(exception.Message)}", exception);
         }
     }
+
+    /// <summary>
+    /// With several hosts in the connection string Npgsql reports "Unable to connect to a suitable host" and keeps each
+    /// host's failure in an AggregateException; this is the first host's, which says what went wrong. Otherwise the
+    /// exception itself.
+    /// </summary>
+    public static Exception FirstHostFailure(Exception exception) =>
+        exception is NpgsqlException { InnerException: AggregateException { InnerExceptions: [var first, ..] } } ? first : exception;
+
+    /// <summary>
+    /// The authentication method Npgsql refused because <see cref="TargetConnector.RequireAuth"/> does not allow it
+    /// ("Password", "MD5", "GSS", "SSPI"), or null. Npgsql reports this only in its message text, so that is read here.
+    /// </summary>
+    public static string? RefusedAuthenticationMethod(Exception exception) =>
+        exception is NpgsqlException and not PostgresException && RefusedMethodPattern().Match(exception.Message) is { Success: true } match
+            ? match.Groups[1].Value
+            : null;
+
+    private static string RefusalText(string method) => method switch
+    {
+        "Password" => "the server asked for the password in cleartext; pgrotate sent nothing (it gives passwords only to SCRAM-SHA-256): set this login's pg_hba.conf method to scram-sha-256",
+        "MD5" => "the server asked for an MD5 password hash; pgrotate sent nothing (it gives passwords only to SCRAM-SHA-256): set this login's pg_hba.conf method to scram-sha-256 and its password with password_encryption = scram-sha-256",
+        _ => $"the server asked for {method} authentication; pgrotate logs in only with SCRAM-SHA-256: set this login's pg_hba.conf method to scram-sha-256",
+    };
 
     /// <summary>True for failures worth retrying: the server restarting, a dropped connection, a concurrent role update.</summary>
     public static bool IsTransient(Exception exception) => exception switch
@@ -62,6 +90,9 @@ public static partial class PostgresErrors
 
     /// <summary>Removes SCRAM verifiers and quoted literals that could hold one from text PostgreSQL produced.</summary>
     public static string Scrub(string text) => VerifierPattern().Replace(text, "[redacted]");
+
+    [GeneratedRegex("^\"(\\w+)\" authentication method is not allowed")]
+    private static partial Regex RefusedMethodPattern();
 
     [GeneratedRegex(@"SCRAM-SHA-256\$[A-Za-z0-9+/=:$]*")]
     private static partial Regex VerifierPattern();

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Npgsql;
 using PgRotate.Crypto;
+using PgRotate.Errors;
 using PgRotate.Targets;
 
 namespace PgRotate.Postgres;
@@ -8,25 +11,84 @@ namespace PgRotate.Postgres;
 /// <summary>
 /// Opens connections to targets: pooled admin connections (one data source per target, kept for this object's life)
 /// and fresh, unpooled logins with a candidate credential, which is the only honest way to test one.
+/// Every connection allows only SCRAM or no password exchange at all (<see cref="RequireAuth"/>), and off this machine
+/// defaults to <c>SSL Mode=VerifyFull</c> (<see cref="TargetTls"/>).
 /// Type loading is off: pgrotate only reads built-in types, and skipping it halves the cost of a fresh login.
 /// </summary>
 public sealed class TargetConnector : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, NpgsqlDataSource> _adminSources = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Npgsql's <c>Require Auth</c>: SCRAM-SHA-256 (with or without channel binding, "-PLUS") or no exchange at all. A
+    /// server, or something pretending to be one, that asks for a cleartext or MD5 password gets nothing: the connection
+    /// fails before the password leaves this process. "None" (trust, peer over a Unix socket, client certificates)
+    /// sends no secret either; 'target check' warns when a server accepts a wrong password.
+    /// A <c>Require Auth</c> in a target's connection string is overridden.
+    /// </summary>
+    public const string RequireAuth = "ScramSHA256,None";
+
+    private readonly ConcurrentDictionary<string, AdminSource> _adminSources = new(StringComparer.Ordinal);
+
+    /// <summary>A pooled data source and the credential it logs in with, to notice when a target's admin password changed.</summary>
+    private sealed record AdminSource(NpgsqlDataSource Source, string ConnectionString, string Username, SecretText Password)
+    {
+        public bool Serves(Target target) =>
+            ConnectionString == target.ConnectionString && Username == target.Username && Password.Equals(target.Password);
+    }
 
     public async Task<NpgsqlConnection> OpenAdminAsync(Target target, CancellationToken cancellationToken, string? database = null)
     {
-        var key = $"{target.Name}\n{database}\n{target.Password.GetHashCode()}";
-        var source = _adminSources.GetOrAdd(key, _ => Build(target.ConnectionString, target.Username, target.Password, database, pooling: true, noResetOnClose: true));
+        var source = await AdminSourceAsync(target, database).ConfigureAwait(false);
         try
         {
             return await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw PostgresErrors.Translate(e, $"target {target.Name} ({target.Address}) as {target.Username}");
+            throw await FailureAsync(e, target, AdminWhat(target), cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// The target's pooled data source, replaced (and the old one disposed) when the target's connection string or admin
+    /// credential is not the one it was built with: a long-lived process must not keep logging in with a stale password.
+    /// </summary>
+    private async ValueTask<NpgsqlDataSource> AdminSourceAsync(Target target, string? database)
+    {
+        var key = $"{target.Name}\n{database}";
+        while (true)
+        {
+            if (_adminSources.TryGetValue(key, out var existing))
+            {
+                if (existing.Serves(target))
+                {
+                    return existing.Source;
+                }
+
+                var replacement = NewAdminSource(target, database);
+                if (_adminSources.TryUpdate(key, replacement, existing))
+                {
+                    await existing.Source.DisposeAsync().ConfigureAwait(false);
+                    return replacement.Source;
+                }
+
+                await replacement.Source.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                var created = NewAdminSource(target, database);
+                if (_adminSources.TryAdd(key, created))
+                {
+                    return created.Source;
+                }
+
+                await created.Source.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static AdminSource NewAdminSource(Target target, string? database) =>
+        new(Build(target.ConnectionString, target.Username, target.Password, database, pooling: true, noResetOnClose: true),
+            target.ConnectionString, target.Username, target.Password);
 
     /// <summary>A new physical connection that logs in as <paramref name="username"/> (never taken from a pool).</summary>
     public async Task<NpgsqlConnection> OpenAsAsync(Target target, string username, SecretText password, CancellationToken cancellationToken, string? database = null)
@@ -38,7 +100,88 @@ public sealed class TargetConnector : IAsyncDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw PostgresErrors.Translate(e, $"login as {username} on {target.Address}");
+            throw await FailureAsync(e, target, $"login as {username} on {target.Address}", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A new admin login that also tells whether the server asked for the password (with <see cref="RequireAuth"/> only
+    /// SCRAM can ask), for 'target check' to report the authentication method honestly.
+    /// </summary>
+    public async Task<(NpgsqlConnection Connection, bool PasswordRequested)> OpenAdminObservedAsync(
+        Target target, CancellationToken cancellationToken, ChannelBinding? channelBinding = null)
+    {
+        var requested = new StrongBox<bool>();
+        var builder = CreateBuilder(target.ConnectionString, target.Username, database: null, pooling: false, noResetOnClose: false);
+        builder.ConnectionStringBuilder.Passfile = null;
+        if (channelBinding is { } binding)
+        {
+            builder.ConnectionStringBuilder.ChannelBinding = binding;
+        }
+
+        var password = target.Password;
+        builder.UsePasswordProvider(
+            _ =>
+            {
+                requested.Value = true;
+                return password.Reveal();
+            },
+            (_, _) =>
+            {
+                requested.Value = true;
+                return ValueTask.FromResult(password.Reveal());
+            });
+        await using var source = builder.Build();
+        try
+        {
+            var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return (connection, requested.Value);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw await FailureAsync(e, target, AdminWhat(target), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether an admin login with channel binding required (SCRAM-SHA-256-PLUS) succeeds.</summary>
+    public async Task<bool> AcceptsChannelBindingAsync(Target target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (connection, _) = await OpenAdminObservedAsync(target, cancellationToken, ChannelBinding.Require).ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return true;
+        }
+        catch (PgRotateException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Logs in as the target's admin with a freshly generated password that cannot be the right one. True when the
+    /// server lets it in: it does not check this login's password (trust, or peer/certificate authentication), so a
+    /// successful login proves nothing about a credential. The refused attempt leaves one "password authentication
+    /// failed" line in the server log.
+    /// </summary>
+    public async Task<bool> AcceptsWrongPasswordAsync(Target target, CancellationToken cancellationToken)
+    {
+        await using var source = Build(target.ConnectionString, target.Username, PasswordGenerator.Generate(), null, pooling: false);
+        try
+        {
+            await using var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (NpgsqlException e) when (PostgresErrors.FirstHostFailure(e) is PostgresException
+                                         {
+                                             SqlState: PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification,
+                                         })
+        {
+            return false;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw await FailureAsync(e, target, AdminWhat(target), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -47,9 +190,9 @@ public sealed class TargetConnector : IAsyncDisposable
     {
         foreach (var key in _adminSources.Keys.Where(k => k.StartsWith(target.Name + "\n", StringComparison.Ordinal)).ToList())
         {
-            if (_adminSources.TryRemove(key, out var source))
+            if (_adminSources.TryRemove(key, out var entry))
             {
-                await source.DisposeAsync().ConfigureAwait(false);
+                await entry.Source.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
@@ -60,11 +203,19 @@ public sealed class TargetConnector : IAsyncDisposable
     /// </param>
     public static NpgsqlDataSource Build(string connectionString, string username, SecretText password, string? database, bool pooling, bool noResetOnClose = false)
     {
+        var builder = CreateBuilder(connectionString, username, database, pooling, noResetOnClose);
+        builder.ConnectionStringBuilder.Password = password.Reveal();
+        return builder.Build();
+    }
+
+    private static NpgsqlDataSourceBuilder CreateBuilder(string connectionString, string username, string? database, bool pooling, bool noResetOnClose)
+    {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         builder.ConnectionStringBuilder.NoResetOnClose = noResetOnClose;
         builder.ConnectionStringBuilder.Username = username;
-        builder.ConnectionStringBuilder.Password = password.Reveal();
         builder.ConnectionStringBuilder.Pooling = pooling;
+        builder.ConnectionStringBuilder.RequireAuth = RequireAuth;
+        TargetTls.ApplyDefaults(builder.ConnectionStringBuilder, connectionString);
         if (database is not null)
         {
             builder.ConnectionStringBuilder.Database = database;
@@ -76,14 +227,37 @@ public sealed class TargetConnector : IAsyncDisposable
         }
 
         builder.ConfigureTypeLoading(options => options.EnableTypeLoading(false));
-        return builder.Build();
+        return builder;
+    }
+
+    private static string AdminWhat(Target target) => $"target {target.Name} ({target.Address}) as {target.Username}";
+
+    /// <summary>
+    /// The failure as one line with a stable code. A driver failure on a connection that requires TLS is looked at once
+    /// more (<see cref="TlsDiagnosis"/>), since Npgsql does not say why it refused a certificate.
+    /// </summary>
+    private static async Task<PgRotateException> FailureAsync(Exception exception, Target target, string what, CancellationToken cancellationToken)
+    {
+        if (exception is NpgsqlException and not PostgresException && exception.InnerException is not (SocketException or TimeoutException)
+            && PostgresErrors.RefusedAuthenticationMethod(exception) is null && !target.Host.Contains(',', StringComparison.Ordinal))
+        {
+            var settings = new NpgsqlConnectionStringBuilder(target.ConnectionString);
+            var reason = await TlsDiagnosis.DescribeAsync(target.Host, target.Port, TargetTls.EffectiveSslMode(target.ConnectionString),
+                settings.RootCertificate, cancellationToken).ConfigureAwait(false);
+            if (reason is not null)
+            {
+                return new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: {reason}", exception);
+            }
+        }
+
+        return PostgresErrors.Translate(exception, what);
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var source in _adminSources.Values)
+        foreach (var entry in _adminSources.Values)
         {
-            await source.DisposeAsync().ConfigureAwait(false);
+            await entry.Source.DisposeAsync().ConfigureAwait(false);
         }
 
         _adminSources.Clear();
