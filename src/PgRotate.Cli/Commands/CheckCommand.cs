@@ -13,7 +13,7 @@ public static class CheckCommand
     {
         var name = new Argument<string?>("name") { Description = "Secret to check (default: all)", Arity = ArgumentArity.ZeroOrOne };
         return commands.Command("check",
-            "Compare each secret's roles on its target with the pattern: membership, the role setting, settings that differ between the two logins, LOGIN on the group, privileges or objects held by a login role directly. Exits non-zero when drift is found",
+            "Compare each secret's roles on its target with the pattern: membership, the role setting, settings that differ between the two logins, LOGIN on the group, privileges or objects held by a login role directly; and log in with the current credential (and the previous one during its grace). Exits non-zero when drift is found",
             async (context, parse, cancellationToken) =>
             {
                 var only = parse.GetValue(name) is { } one ? SecretName.ParseSecret(one) : null;
@@ -26,9 +26,15 @@ public static class CheckCommand
                 {
                     var target = await store.GetTargetAsync(byTarget.Key, cancellationToken);
                     await using var connection = await context.Connector.OpenAdminAsync(target, cancellationToken);
+                    var tester = new CredentialTester(context.Connector);
                     foreach (var secret in byTarget)
                     {
-                        drifts.AddRange(await DriftDoctor.ExamineAsync(connection, secret, cancellationToken));
+                        var found = await DriftDoctor.ExamineAsync(connection, secret, cancellationToken);
+                        drifts.AddRange(found);
+                        drifts.AddRange(await DriftDoctor.ExamineLoginsAsync(tester, target, secret,
+                            await store.FindVersionAsync(secret.Name, Stage.Current, cancellationToken),
+                            await store.FindVersionAsync(secret.Name, Stage.Previous, cancellationToken),
+                            found, context.Time.GetUtcNow(), cancellationToken));
                     }
                 }
 
@@ -44,7 +50,8 @@ public static class CheckCommand
                         await context.Out.WriteLineAsync(found.Count == 0 ? $"ok     {secret.Name}" : $"DRIFT  {secret.Name}");
                         foreach (var drift in found)
                         {
-                            await context.Out.WriteLineAsync($"       {drift.Kind}: {drift.Message}" + (drift.Fix is null ? "" : $"\n         fix: {drift.Fix};"));
+                            await context.Out.WriteLineAsync($"       {drift.Kind}: {drift.Message}" + (drift.Fix is null ? "" : $"\n         fix: {drift.Fix};")
+                                + (drift.Command is null ? "" : $"\n         fix: {drift.Command}"));
                         }
                     }
                 }

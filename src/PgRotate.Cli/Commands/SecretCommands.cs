@@ -33,7 +33,7 @@ public static class SecretCommands
         var cron = new Option<string?>("--cron") { Description = "Rotate on this cron schedule (UTC), e.g. \"0 3 * * 1\"" };
         var grace = new Option<string?>("--grace") { Description = "How long the previous credential keeps working after a rotation (default: until the next scheduled rotation)" };
         var checkSql = new Option<string?>("--check-sql") { Description = "A query that must succeed as the new credential before it is promoted" };
-        var adopt = new Option<bool>("--adopt") { Description = "Take over an existing single-user app: GROUP is a LOGIN role in use; it keeps logging in until 'secret adopt-finish'" };
+        var adopt = new Option<bool>("--adopt") { Description = "Take over existing roles: a LOGIN role in use as GROUP (it keeps logging in until 'secret adopt-finish'), an existing single role, existing --logins. Without it, secret add refuses to touch a role that exists. Never allowed: the admin role, superusers, CREATEROLE, REPLICATION or BYPASSRLS roles" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the exact SQL and change nothing" };
         return commands.Command("add",
             "Register a secret and create (or adopt) its roles: group NOLOGIN, GROUP_a and GROUP_b members defaulting to it. Idempotent: a second run changes nothing",
@@ -76,6 +76,7 @@ public static class SecretCommands
                 name = s.Name, target = s.Target, strategy = s.Strategy.WireName(), group = s.Group.Value, logins = s.Logins.Select(l => l.Value),
                 dryRun = result.DryRun, changed = result.Statements.Count > 0 || result.Stored, currentLogin = result.CurrentLogin,
                 statements = result.Statements.Select(x => x.Display),
+                adopts = (result.Adoptions ?? []).Select(a => new { role = a.Role, change = a.Change }), requiresAdopt = result.RequiresAdopt,
             }));
             return;
         }
@@ -84,6 +85,11 @@ public static class SecretCommands
         if (result.DryRun)
         {
             await o.WriteLineAsync($"-- dry run: secret {s.Name} on target {s.Target}; nothing was changed");
+            foreach (var adoption in result.Adoptions ?? [])
+            {
+                await o.WriteLineAsync($"-- adopts existing role \"{adoption.Role}\": {adoption.Change}" + (result.RequiresAdopt ? " (requires --adopt)" : ""));
+            }
+
             if (result.Statements.Count == 0)
             {
                 await o.WriteLineAsync("-- roles are already set up; no statements would run");
@@ -107,6 +113,11 @@ public static class SecretCommands
         }
 
         await o.WriteLineAsync($"secret {s.Name} on target {s.Target}: {result.Statements.Count} role statement(s) applied");
+        foreach (var adoption in result.Adoptions ?? [])
+        {
+            await o.WriteLineAsync($"  -- adopted existing role \"{adoption.Role}\": {adoption.Change}");
+        }
+
         foreach (var statement in result.Statements)
         {
             await o.WriteLineAsync("  " + statement.Display);

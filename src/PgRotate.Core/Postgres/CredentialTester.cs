@@ -8,7 +8,7 @@ namespace PgRotate.Postgres;
 /// <summary>
 /// Proves a credential works the way clients will use it: a fresh login (never a pooled connection), as the expected
 /// session user, acting as the expected group role (a login whose membership was lost only gets a WARNING from the
-/// server and silently acts as itself), then the secret's own check query.
+/// server and silently acts as itself), then the secret's own check query, which can read but never write.
 /// </summary>
 public sealed class CredentialTester(TargetConnector connector)
 {
@@ -37,13 +37,41 @@ public sealed class CredentialTester(TargetConnector connector)
 
             if (!string.IsNullOrWhiteSpace(checkSql))
             {
-                await using var check = new NpgsqlCommand(checkSql, connection);
-                await check.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await RunReadOnlyAsync(connection, checkSql, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (PostgresException e)
         {
             throw new PgRotateException(ErrorCode.RotationFailed, $"check query as {username} failed: {e.SqlState}: {PostgresErrors.Scrub(e.MessageText)}", e);
+        }
+    }
+
+    /// <summary>
+    /// Runs a check query so that it cannot change anything: inside <c>BEGIN READ ONLY</c>, after a first query has
+    /// fixed the transaction's snapshot (from then on PostgreSQL refuses <c>SET TRANSACTION READ WRITE</c>), as one
+    /// batch command, which Npgsql sends as a single statement without splitting it at semicolons (the server refuses
+    /// several, so a <c>COMMIT; …</c> cannot leave the transaction), and always rolled back.
+    /// </summary>
+    private static async Task RunReadOnlyAsync(NpgsqlConnection connection, string checkSql, CancellationToken cancellationToken)
+    {
+        await using (var begin = new NpgsqlCommand("BEGIN READ ONLY; SELECT 1", connection))
+        {
+            await begin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await using var check = new NpgsqlBatch(connection) { BatchCommands = { new NpgsqlBatchCommand(checkSql) } };
+            await check.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A dropped connection ends its transaction by itself; a ROLLBACK there would only hide the real error.
+            if (connection.State == System.Data.ConnectionState.Open)
+            {
+                await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+                await rollback.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
         }
     }
 }

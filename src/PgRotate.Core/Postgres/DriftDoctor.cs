@@ -1,5 +1,7 @@
 using Npgsql;
+using PgRotate.Errors;
 using PgRotate.Secrets;
+using PgRotate.Targets;
 
 namespace PgRotate.Postgres;
 
@@ -71,6 +73,57 @@ public static class DriftDoctor
             Add(RoleName.Parse(role), what.StartsWith("owns", StringComparison.Ordinal) ? "owns_objects" : "direct_privilege",
                 $"login role {role} {what}; grant privileges to and own objects as {secret.Group} instead",
                 RoleStatement.Plain($"REASSIGN OWNED BY {Sql.Identifier(role)} TO {secret.Group.Quoted}"));
+        }
+
+        return drifts;
+    }
+
+    /// <summary>
+    /// A previous credential whose grace ends within this margin is not tried: it may expire between the decision and
+    /// the login, which would report a credential doing just what it should.
+    /// </summary>
+    private static readonly TimeSpan GraceEndMargin = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Logs in with the credentials clients may be using: the current one, and the previous one while its grace lasts.
+    /// The catalog can look right while a credential does not work (its password changed behind pgrotate's back, an
+    /// expiry set by hand, a pg_hba.conf rule), and only a login shows that. A login that works but acts as the wrong
+    /// role is reported only when the catalog found nothing wrong with that role, so one cause is not reported twice.
+    /// </summary>
+    public static async Task<IReadOnlyList<Drift>> ExamineLoginsAsync(
+        CredentialTester tester, Target target, Secret secret, SecretVersion? current, SecretVersion? previous,
+        IReadOnlyCollection<Drift> catalogDrifts, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var drifts = new List<Drift>();
+        var actsAs = secret.Strategy == Strategy.Single ? secret.LoginA.Value : secret.Group.Value;
+        var inGrace = previous is { ValidUntil: var end } && (end is null || end > now + GraceEndMargin) ? previous : null;
+        foreach (var (version, stage) in new[] { (current, "current"), (inGrace, "previous") })
+        {
+            if (version is null || catalogDrifts.Any(d => d.Role == version.Username && d.Kind == "missing_role"))
+            {
+                continue;
+            }
+
+            try
+            {
+                await tester.TestAsync(target, version.Username, version.Password, actsAs, checkSql: null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PgRotateException e) when (e.Code == ErrorCode.AuthenticationFailed)
+            {
+                drifts.Add(new Drift(secret.Name, version.Username, "login_fails",
+                    $"the {stage} credential (version {version.Number}, login {version.Username}) does not log in: {e.Message}; clients using it are refused",
+                    null, $"pgrotate rotate {secret.Name}"));
+            }
+            catch (PgRotateException e) when (e.Code == ErrorCode.RotationFailed)
+            {
+                if (catalogDrifts.Any(d => d.Role == version.Username))
+                {
+                    continue;
+                }
+
+                drifts.Add(new Drift(secret.Name, version.Username, "login_acts_as_other",
+                    $"the {stage} credential (version {version.Number}) logs in, but {e.Message}", null, null));
+            }
         }
 
         return drifts;

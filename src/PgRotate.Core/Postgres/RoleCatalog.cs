@@ -10,6 +10,7 @@ public static class RoleCatalog
         await using var command = new NpgsqlCommand(
             """
             SELECT r.rolname, r.rolcanlogin, r.rolsuper, r.rolvaliduntil,
+                   r.rolcreaterole, r.rolreplication, r.rolbypassrls,
                    coalesce((SELECT s.setconfig FROM pg_db_role_setting s WHERE s.setrole = r.oid AND s.setdatabase = 0), '{}'::text[]),
                    array(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid)
             FROM pg_roles r
@@ -26,11 +27,24 @@ public static class RoleCatalog
                 reader.GetBoolean(1),
                 reader.GetBoolean(2),
                 reader.IsDBNull(3) ? null : ToValidUntil(reader.GetFieldValue<DateTime>(3)),
-                reader.GetFieldValue<string[]>(5),
-                reader.GetFieldValue<string[]>(4));
+                reader.GetFieldValue<string[]>(8),
+                reader.GetFieldValue<string[]>(7),
+                CanCreateRole: reader.GetBoolean(4),
+                Replication: reader.GetBoolean(5),
+                BypassRls: reader.GetBoolean(6));
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The role the connection logged in as (<c>session_user</c>, not <c>current_user</c>, which a role setting or
+    /// SET ROLE can change): the target's admin role, which pgrotate must never take over.
+    /// </summary>
+    public static async Task<string> SessionUserAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT session_user::text", connection);
+        return (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <summary>'infinity' reads as DateTime.MaxValue; treat it as no expiry.</summary>

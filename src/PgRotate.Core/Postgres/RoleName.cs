@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text;
 using PgRotate.Errors;
 
@@ -12,6 +13,13 @@ namespace PgRotate.Postgres;
 public readonly record struct RoleName
 {
     public const int MaxBytes = 63;
+
+    /// <summary>
+    /// Names PostgreSQL gives a meaning of their own where a role is expected (all roles, no role, the calling role).
+    /// Compared without case: unquoted, they match in any spelling.
+    /// </summary>
+    private static readonly FrozenSet<string> ReservedNames =
+        new[] { "public", "none", "current_user", "session_user", "current_role" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     private RoleName(string value) => Value = value;
 
@@ -43,6 +51,12 @@ public readonly record struct RoleName
         if (text.StartsWith("pg_", StringComparison.OrdinalIgnoreCase))
         {
             throw PgRotateException.InvalidInput($"{what} {shown} is reserved: role names starting with pg_ belong to PostgreSQL");
+        }
+
+        if (ReservedNames.Contains(text))
+        {
+            throw PgRotateException.InvalidInput(
+                $"{what} {shown} is reserved: PostgreSQL reads it as a keyword (PUBLIC, NONE, CURRENT_USER, SESSION_USER, CURRENT_ROLE), not as a role");
         }
 
         return new RoleName(text);

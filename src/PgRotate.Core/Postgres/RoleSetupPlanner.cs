@@ -5,49 +5,60 @@ namespace PgRotate.Postgres;
 
 /// <summary>
 /// Works out the statements that bring the server's roles to a secret's pattern (group NOLOGIN, logins that are
-/// members and default to it), from what already exists. Existing roles in a compatible state are adopted; anything
-/// incompatible is reported, never overwritten. An empty plan means the roles are already right.
+/// members and default to it), from what already exists. Existing roles in a compatible state can be adopted, and each
+/// one is listed as an adoption so that nothing is taken over silently; roles too powerful to hand to an application
+/// (the admin role itself, superusers, CREATEROLE, REPLICATION, BYPASSRLS) are refused outright, and anything
+/// incompatible is reported, never overwritten.
 /// </summary>
 public static class RoleSetupPlanner
 {
     /// <param name="secret">The secret whose roles to set up.</param>
     /// <param name="roles">The current state of the secret's roles (missing ones absent).</param>
+    /// <param name="adminRole">The role pgrotate connects to the target as (its session user).</param>
     /// <param name="firstLoginVerifier">Verifier to give the first login, or null when its password is already set.</param>
-    public static IReadOnlyList<RoleStatement> Plan(Secret secret, IReadOnlyDictionary<string, RoleState> roles, string? firstLoginVerifier, bool adopt)
+    /// <param name="adopt">The secret is, or is being, adopted: its group may keep LOGIN until adopt-finish.</param>
+    /// <param name="known">
+    /// The store already has this secret: its roles are pgrotate's own (a rerun), so none of them is an adoption.
+    /// </param>
+    public static RolePlan Plan(Secret secret, IReadOnlyDictionary<string, RoleState> roles, string adminRole, string? firstLoginVerifier, bool adopt, bool known)
     {
-        return secret.Strategy == Strategy.Single
-            ? PlanSingle(secret, roles, firstLoginVerifier)
-            : PlanAlternating(secret, roles, firstLoginVerifier, adopt);
-    }
-
-    private static List<RoleStatement> PlanSingle(Secret secret, IReadOnlyDictionary<string, RoleState> roles, string? verifier)
-    {
-        var plan = new List<RoleStatement>();
-        roles.TryGetValue(secret.LoginA.Value, out var login);
-        RefuseSuperuser(login);
-        if (verifier is null)
+        foreach (var role in secret.Strategy == Strategy.Single ? [secret.LoginA] : (IEnumerable<RoleName>)[secret.Group, .. secret.Logins])
         {
-            return plan;
+            RefuseUnmanageable(role, roles.GetValueOrDefault(role.Value), adminRole, secret.Target);
         }
 
-        plan.Add(login is null ? RoleSql.CreateLogin(secret.LoginA, verifier) : RoleSql.SetPassword(secret.LoginA, verifier, null));
-        return plan;
+        return secret.Strategy == Strategy.Single
+            ? PlanSingle(secret, roles, firstLoginVerifier, known)
+            : PlanAlternating(secret, roles, firstLoginVerifier, adopt, known);
     }
 
-    private static List<RoleStatement> PlanAlternating(Secret secret, IReadOnlyDictionary<string, RoleState> roles, string? verifier, bool adopt)
+    private static RolePlan PlanSingle(Secret secret, IReadOnlyDictionary<string, RoleState> roles, string? verifier, bool known)
+    {
+        var login = roles.GetValueOrDefault(secret.LoginA.Value);
+        var adoptions = login is not null && !known
+            ? [new RoleAdoption(secret.LoginA.Value, "gets a new password (the password its clients use now stops working) and LOGIN")]
+            : Array.Empty<RoleAdoption>();
+        if (verifier is null)
+        {
+            return new RolePlan([], adoptions);
+        }
+
+        return new RolePlan([login is null ? RoleSql.CreateLogin(secret.LoginA, verifier) : RoleSql.SetPassword(secret.LoginA, verifier, null)], adoptions);
+    }
+
+    private static RolePlan PlanAlternating(Secret secret, IReadOnlyDictionary<string, RoleState> roles, string? verifier, bool adopt, bool known)
     {
         var plan = new List<RoleStatement>();
-        roles.TryGetValue(secret.Group.Value, out var group);
-        RefuseSuperuser(group);
+        var adoptions = new List<RoleAdoption>();
+        var group = roles.GetValueOrDefault(secret.Group.Value);
         if (group is null)
         {
-            if (adopt)
-            {
-                throw new PgRotateException(ErrorCode.IncompatibleState,
-                    $"--adopt takes over an existing role, but role {secret.Group} does not exist on target {secret.Target}; drop --adopt to create it");
-            }
-
             plan.Add(RoleSql.CreateGroup(secret.Group));
+        }
+        else if (group.CanLogin && !known)
+        {
+            adoptions.Add(new RoleAdoption(secret.Group.Value,
+                $"can log in: its clients keep logging in as it until 'pgrotate secret adopt-finish {secret.Name}'; {secret.LoginA} and {secret.LoginB} act as it"));
         }
         else if (group.CanLogin && !adopt && secret.Adoption == Adoption.None)
         {
@@ -57,8 +68,7 @@ public static class RoleSetupPlanner
 
         foreach (var login in secret.Logins)
         {
-            roles.TryGetValue(login.Value, out var state);
-            RefuseSuperuser(state);
+            var state = roles.GetValueOrDefault(login.Value);
             if (state is not null && state.DefaultRole is { } other && other != secret.Group.Value)
             {
                 throw new PgRotateException(ErrorCode.IncompatibleState,
@@ -72,6 +82,7 @@ public static class RoleSetupPlanner
             }
 
             var isFirst = login == secret.LoginA;
+            var changes = new List<string>();
             if (state is null)
             {
                 plan.Add(isFirst && verifier is not null ? RoleSql.CreateLogin(login, verifier) : RoleSql.CreateNoLogin(login));
@@ -79,27 +90,51 @@ public static class RoleSetupPlanner
             else if (isFirst && verifier is not null)
             {
                 plan.Add(RoleSql.SetPassword(login, verifier, null));
+                changes.Add("gets a new password and LOGIN");
+            }
+            else
+            {
+                changes.Add("gets a new password and LOGIN at a rotation");
             }
 
             if (state is null || !state.MemberOf.Contains(secret.Group.Value))
             {
                 plan.Add(RoleSql.Grant(secret.Group, login));
+                changes.Add($"becomes a member of {secret.Group}");
             }
 
             if (state?.DefaultRole is null)
             {
                 plan.Add(RoleSql.SetDefaultRole(login, secret.Group));
+                changes.Add($"defaults to role {secret.Group}");
+            }
+
+            if (state is not null && !known)
+            {
+                adoptions.Add(new RoleAdoption(login.Value, string.Join(", ", changes)));
             }
         }
 
-        return plan;
+        return new RolePlan(plan, adoptions);
     }
 
-    private static void RefuseSuperuser(RoleState? role)
+    /// <summary>
+    /// Roles no secret may manage, adopt or not: pgrotate's own admin role (a rotation would lock pgrotate out of the
+    /// target) and roles whose attributes reach beyond one application's data. A login acting as such a group, or a
+    /// generated password on such a login, would hand that power to whoever holds the credential.
+    /// </summary>
+    private static void RefuseUnmanageable(RoleName role, RoleState? state, string adminRole, string target)
     {
-        if (role is { IsSuperuser: true })
+        if (role.Value == adminRole)
         {
-            throw new PgRotateException(ErrorCode.IncompatibleState, $"role {role.Name} is a superuser; pgrotate does not manage superuser roles");
+            throw new PgRotateException(ErrorCode.IncompatibleState,
+                $"role {role} is the admin role pgrotate connects to target {target} as; pgrotate never manages its own admin role ('pgrotate target rotate-admin {target}' rotates it)");
+        }
+
+        if (state?.PowerfulAttributes is { Count: > 0 } attributes)
+        {
+            throw new PgRotateException(ErrorCode.IncompatibleState,
+                $"role {role} has {string.Join(", ", attributes)}; pgrotate does not manage roles with SUPERUSER, CREATEROLE, REPLICATION or BYPASSRLS, adopt or not");
         }
     }
 }

@@ -14,6 +14,9 @@ public static class RoleSql
     public static RoleStatement CreateLogin(RoleName login, string verifier) =>
         WithVerifier($"CREATE ROLE {login.Quoted} LOGIN PASSWORD {{0}} VALID UNTIL 'infinity'", verifier);
 
+    /// <summary>Removes a role that <c>secret add</c> created moments before, when the new secret's first login failed.</summary>
+    public static RoleStatement DropIfExists(RoleName role) => RoleStatement.Plain($"DROP ROLE IF EXISTS {role.Quoted}");
+
     /// <summary>Password, LOGIN and expiry in one statement: a new password does not reset an old VALID UNTIL.</summary>
     public static RoleStatement SetPassword(RoleName login, string verifier, DateTimeOffset? validUntil) =>
         WithVerifier($"ALTER ROLE {login.Quoted} WITH LOGIN PASSWORD {{0}} VALID UNTIL {ValidUntil(validUntil)}", verifier);

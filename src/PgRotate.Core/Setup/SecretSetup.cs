@@ -39,16 +39,35 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
 
         await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
         var roles = await RoleCatalog.ReadAsync(connection, [secret.Group.Value, .. secret.Logins.Select(l => l.Value)], cancellationToken).ConfigureAwait(false);
+        var adminRole = await RoleCatalog.SessionUserAsync(connection, cancellationToken).ConfigureAwait(false);
         var iterations = await ScramIterationsAsync(connection, cancellationToken).ConfigureAwait(false);
         var verifier = first is null ? null : ScramVerifier.Create(first.Password, iterations);
+        var isNew = existing is null;
         var adopt = request.Adopt || secret.Adoption != Adoption.None;
-        var plan = RoleSetupPlanner.Plan(secret, roles, verifier, adopt);
-        if (dryRun)
+        var plan = RoleSetupPlanner.Plan(secret, roles, adminRole, verifier, adopt, known: !isNew);
+        if (isNew)
         {
-            return new SetupResult(secret, plan, DryRun: true, Stored: false, current?.Username ?? first?.Username);
+            secret = secret with { Adoption = AdoptionOf(secret, roles, plan, request.Adopt) };
         }
 
-        var isNew = existing is null;
+        var requiresAdopt = plan.Adoptions.Count > 0 && !request.Adopt && isNew;
+        if (dryRun)
+        {
+            return new SetupResult(secret, plan.Statements, DryRun: true, Stored: false, current?.Username ?? first?.Username, plan.Adoptions, requiresAdopt);
+        }
+
+        if (requiresAdopt)
+        {
+            throw new PgRotateException(ErrorCode.IncompatibleState,
+                $"secret {secret.Name} would take over existing {(plan.Adoptions.Count == 1 ? "role" : "roles")} on target {secret.Target}: " +
+                string.Join("; ", plan.Adoptions.Select(a => $"{a.Role} {a.Change}")) +
+                ". Another application may be using them: review with --dry-run, and add --adopt to take them over");
+        }
+
+        // Roles this run creates; if the new secret's first login then fails, they are dropped again, so that a rerun
+        // meets the target as it was and needs no --adopt for roles nobody else ever had.
+        var created = isNew ? secret.Logins.Prepend(secret.Group).Where(r => !roles.ContainsKey(r.Value)).Distinct().ToList() : [];
+        var applied = false;
         if (isNew)
         {
             await store.AddSecretAsync(secret, first!, cancellationToken).ConfigureAwait(false);
@@ -56,7 +75,8 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
 
         try
         {
-            await ApplyAsync(connection, plan, target.Name, cancellationToken).ConfigureAwait(false);
+            await ApplyAsync(connection, plan.Statements, target.Name, cancellationToken).ConfigureAwait(false);
+            applied = true;
             if (first is not null)
             {
                 var expected = secret.Strategy == Strategy.Single ? secret.LoginA.Value : secret.Group.Value;
@@ -65,15 +85,63 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
                     $"first credential, login {first.Username}", cancellationToken, @event: "activated").ConfigureAwait(false);
             }
         }
-        catch when (isNew)
+        catch (Exception e) when (isNew)
         {
-            // Nothing half-written: a secret whose setup failed is not left in the store. (Role statements ran in one
-            // transaction; if they committed but the login test failed, a rerun adopts those roles.)
+            // Nothing half-written: a secret whose setup failed is not left in the store, nor are the roles it created.
             await store.DeleteSecretAsync(secret.Name, CancellationToken.None).ConfigureAwait(false);
+            if (applied && created.Count > 0)
+            {
+                await DropCreatedRolesAsync(connection, created, target.Name, e).ConfigureAwait(false);
+            }
+
             throw;
         }
 
-        return new SetupResult(secret, plan, DryRun: false, Stored: isNew || first is not null, current?.Username ?? first?.Username);
+        return new SetupResult(secret, plan.Statements, DryRun: false, Stored: isNew || first is not null, current?.Username ?? first?.Username, plan.Adoptions);
+    }
+
+    /// <summary>
+    /// How a new secret stands towards the roles it takes over: an adopted LOGIN group keeps logging in for its old
+    /// clients until adopt-finish; anything else adopted (a single role, existing logins under a NOLOGIN group) is
+    /// taken over completely by this run, so there is nothing left to finish.
+    /// </summary>
+    private static Adoption AdoptionOf(Secret secret, IReadOnlyDictionary<string, RoleState> roles, RolePlan plan, bool adopt)
+    {
+        if (!adopt)
+        {
+            return Adoption.None;
+        }
+
+        if (plan.Adoptions.Count == 0)
+        {
+            var names = string.Join(", ", secret.Logins.Prepend(secret.Group).Distinct());
+            throw new PgRotateException(ErrorCode.IncompatibleState,
+                $"--adopt takes over existing roles, but none of {names} on target {secret.Target} is one pgrotate would take over; drop --adopt to create them");
+        }
+
+        return secret.Strategy == Strategy.Alternating && roles.GetValueOrDefault(secret.Group.Value) is { CanLogin: true }
+            ? Adoption.Adopting
+            : Adoption.Adopted;
+    }
+
+    /// <summary>
+    /// Undoes the CREATE ROLEs of a new secret whose first login failed, in one transaction. If that fails too, the
+    /// error says which roles were left behind.
+    /// </summary>
+    private static async Task DropCreatedRolesAsync(NpgsqlConnection connection, IReadOnlyList<RoleName> created, string targetName, Exception cause)
+    {
+        // Members before the group they belong to.
+        var statements = created.Reverse().Select(RoleSql.DropIfExists).ToList();
+        try
+        {
+            await ApplyAsync(connection, statements, targetName, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var code = cause is PgRotateException known ? known.Code : ErrorCode.PostgresError;
+            throw new PgRotateException(code,
+                $"{cause.Message}; the roles it created ({string.Join(", ", created)}) could not be dropped again ({e.Message}): drop them by hand, or rerun with --adopt", cause);
+        }
     }
 
     private Secret Describe(SecretRequest request)

@@ -13,11 +13,13 @@ public sealed class UsageErrorTests(PostgresFixture postgres)
     public async Task A_command_line_that_does_not_parse_gets_one_line_pointing_at_help_and_exit_2(params string[] args)
     {
         using var sandbox = new CliSandbox(postgres);
+        (await sandbox.RunAsync("init")).Ok();
+        var store = await sandbox.StoreBytesAsync();
 
         var line = (await sandbox.RunAsync(args)).FailsWith(2);
 
         Assert.EndsWith("--help')", line);
-        Assert.False(File.Exists(sandbox.StorePath));
+        Assert.Equal(store, await sandbox.StoreBytesAsync());
     }
 
     [Fact]

@@ -43,7 +43,8 @@ public sealed class TargetCheckTests(PostgresFixture postgres)
         var ok = (await sandbox.RunAsync("target", "check", target, "--group", foo)).Ok();
         Assert.Contains($"ok: {rotator} can rotate the secrets of this target", ok);
 
-        (await sandbox.RunAsync("secret", "add", "orders/app", "--target", target, "--group", foo)).Ok();
+        // The logins existed before pgrotate, so taking them over needs --adopt.
+        (await sandbox.RunAsync("secret", "add", "orders/app", "--target", target, "--group", foo, "--adopt")).Ok();
 
         var current = await sandbox.CurrentVersionAsync("orders/app");
         await using var login = await Logins.OpenAsync(postgres, current.Username, current.Password);
