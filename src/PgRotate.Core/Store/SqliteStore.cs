@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using PgRotate.Crypto;
 using PgRotate.Errors;
+using PgRotate.Local;
 
 namespace PgRotate.Store;
 
@@ -52,7 +53,8 @@ public sealed partial class SqliteStore
         }
 
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
+        // A folder made here holds the store (and its lock folder) and nothing else: owner-only.
+        PrivateFolder.Create(directory);
         // Created empty with owner-only permissions before SQLite writes anything into it.
         await using (new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
         {
