@@ -45,7 +45,7 @@ public sealed partial class SqliteStore
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = CreateCommand(connection, null, "SELECT pending_password FROM targets WHERE name = $n", [("$n", name)]);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] sealedValue
-            ? OpenSealed(sealedValue, TargetPendingPasswordData(name), $"the pending admin password of target {name}")
+            ? OpenSealed(sealedValue, TargetPendingPasswordData(name), $"the pending admin password of target {Printable(name)}")
             : null;
     }
 
@@ -86,7 +86,7 @@ public sealed partial class SqliteStore
             var username = reader.GetString(2);
             VerifyTargetRow(reader.IsDBNull(4) ? null : (byte[])reader.GetValue(4), name, connectionString, username);
             targets.Add(new Target(name, connectionString, username,
-                OpenSealed((byte[])reader.GetValue(3), TargetPasswordData(name), $"the admin password of target {name}")));
+                OpenSealed((byte[])reader.GetValue(3), TargetPasswordData(name), $"the admin password of target {Printable(name)}")));
         }
 
         return targets;
