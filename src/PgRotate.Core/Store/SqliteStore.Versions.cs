@@ -176,10 +176,18 @@ public sealed partial class SqliteStore
         await AppendHistoryAsync(connection, null, secret, version, @event, detail, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<HistoryEntry>> ListHistoryAsync(string secret, CancellationToken cancellationToken)
+    /// <summary>
+    /// A secret's history, oldest first: with <paramref name="since"/> only entries at or after it, with
+    /// <paramref name="limit"/> only the most recent that many.
+    /// </summary>
+    public async Task<IReadOnlyList<HistoryEntry>> ListHistoryAsync(string secret, CancellationToken cancellationToken, DateTimeOffset? since = null, int? limit = null)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = CreateCommand(connection, null, "SELECT id, secret, version, event, detail, at FROM history WHERE secret = $s ORDER BY id", [("$s", secret)]);
+        // Times are stored as fixed-width UTC text ("O" format), so comparing the text compares the times. SQLite's
+        // LIMIT -1 means no limit.
+        await using var command = CreateCommand(connection, null,
+            "SELECT * FROM (SELECT id, secret, version, event, detail, at FROM history WHERE secret = $s AND ($since IS NULL OR at >= $since) ORDER BY id DESC LIMIT $limit) ORDER BY id",
+            [("$s", secret), ("$since", since is { } from ? Format(from) : null), ("$limit", limit ?? -1)]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var entries = new List<HistoryEntry>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
