@@ -45,7 +45,27 @@ public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult 
             return _key = MasterKey.FromBase64(fromEnvironment);
         }
 
-        return File.Exists(KeyFilePath) ? _key = await MasterKey.ReadFileAsync(KeyFilePath, cancellationToken) : null;
+        if (!File.Exists(KeyFilePath))
+        {
+            return null;
+        }
+
+        _key = await MasterKey.ReadFileAsync(KeyFilePath, cancellationToken);
+        await WarnIfKeyFileIsReadableByOthersAsync();
+        return _key;
+    }
+
+    /// <summary>A warning, not a refusal: the key may already have leaked, and refusing would also stop the rotation that
+    /// replaces what it protects. The command goes on.</summary>
+    private async Task WarnIfKeyFileIsReadableByOthersAsync()
+    {
+        const UnixFileMode others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+        var mode = File.GetUnixFileMode(KeyFilePath);
+        if ((mode & others) != 0)
+        {
+            await host.Error.WriteLineAsync(
+                $"pgrotate: warning: the master key file {KeyFilePath} is readable or writable by group or others (mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')}); run 'chmod 600 {KeyFilePath}'");
+        }
     }
 
     public async Task<SqliteStore> OpenStoreAsync(CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using PgRotate.Cli.Output;
 using PgRotate.Crypto;
 using PgRotate.Errors;
+using PgRotate.Local;
 using PgRotate.Store;
 
 namespace PgRotate.Cli.Commands;
@@ -34,8 +35,9 @@ public static class InitCommand
         using var created = key is null ? MasterKey.Generate() : null;
         if (created is not null)
         {
-            // The key is written before the store (which creates its own folder), so a new folder must exist first.
-            Directory.CreateDirectory(Path.GetDirectoryName(context.KeyFilePath)!);
+            // The key is written before the store (which creates its own folder), so a new folder must exist first;
+            // like every folder init creates, it is owner-only (0700).
+            PrivateFolder.Create(Path.GetDirectoryName(context.KeyFilePath)!);
             await created.WriteNewFileAsync(context.KeyFilePath, cancellationToken);
             keySource = context.KeyFilePath;
         }

@@ -91,7 +91,9 @@ public sealed class MasterKey : IDisposable
             {
                 throw new PgRotateException(
                     ErrorCode.MasterKeyMissing,
-                    $"no master key: set {EnvironmentVariable} or create the key file {path} with 'pgrotate init'",
+                    // Only an existing store asks for its key, and 'init' refuses an existing store: the way out is the
+                    // key that store was created with.
+                    MissingKeyMessage(path),
                     e);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -195,6 +197,10 @@ public sealed class MasterKey : IDisposable
             CryptographicOperations.ZeroMemory(content);
         }
     }
+
+    private static string MissingKeyMessage(string path) =>
+        $"no master key: the key file {path} does not exist; restore it from your backup (or point --key-file at it) or set {EnvironmentVariable}. "
+        + "A new key cannot open this store, so 'pgrotate init' is no way out";
 
     public string ToBase64() => Convert.ToBase64String(Bytes);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PgRotate.Crypto;
 using PgRotate.Errors;
 
 namespace PgRotate.Local;
@@ -17,6 +18,10 @@ internal static class ExternalProcess
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        // Helpers (initdb, pg_ctl, the server they start) have no use for the master key; a child process's
+        // environment can be read by others in more ways than ours (/proc/PID/environ of a server running as another
+        // user, core dumps, its own children).
+        startInfo.Environment.Remove(MasterKey.EnvironmentVariable);
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);

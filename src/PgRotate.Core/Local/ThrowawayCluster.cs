@@ -235,6 +235,7 @@ public sealed class ThrowawayCluster : IAsyncDisposable
             : $"'{Binaries.Program("pg_ctl")}' stop -D '{DataDirectory}' -m immediate";
         var script = $"exec </dev/null >/dev/null 2>&1; while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; {stop}; rm -rf '{_root}'";
         var startInfo = new ProcessStartInfo("setsid") { UseShellExecute = false };
+        startInfo.Environment.Remove(MasterKey.EnvironmentVariable);
         foreach (var argument in new[] { "sh", "-c", script })
         {
             startInfo.ArgumentList.Add(argument);

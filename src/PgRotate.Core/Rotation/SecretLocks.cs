@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using PgRotate.Errors;
+using PgRotate.Local;
 
 namespace PgRotate.Rotation;
 
@@ -9,6 +10,11 @@ namespace PgRotate.Rotation;
 /// per secret beside the store. The kernel drops it when its holder dies, so a crashed rotation never leaves a stale
 /// lock behind, and the next run resumes at once.
 /// </summary>
+/// <remarks>
+/// The lock folder (<c>STORE.locks</c>) must be a real folder, owned by the user running pgrotate and writable by
+/// nobody else; it is created 0700. Otherwise another local user could pre-create it, or plant symbolic links in it,
+/// and make pgrotate (often root) create or truncate files where they choose, or squat a lock to block rotations.
+/// </remarks>
 public sealed class SecretLocks(string storePath, TimeProvider time)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
@@ -22,7 +28,7 @@ public sealed class SecretLocks(string storePath, TimeProvider time)
     /// </summary>
     public async Task<IDisposable> AcquireAsync(string key, TimeSpan? wait, CancellationToken cancellationToken, string? what = null)
     {
-        Directory.CreateDirectory(Folder);
+        EnsureSafeFolder();
         // A digest, not the name itself: a 128-character name in hex is longer than a file name may be (255 bytes),
         // and the open would fail with an error that must not be mistaken for a lock held by another process.
         var path = Path.Combine(Folder, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key))) + ".lock");
@@ -31,6 +37,14 @@ public sealed class SecretLocks(string storePath, TimeProvider time)
         {
             try
             {
+                // .NET has no O_NOFOLLOW: the path is checked without following a link, then opened. Between the two,
+                // only someone who can write the folder could swap in a link, and the folder check above leaves that
+                // to this user (and root) alone; so the remaining race is with ourselves.
+                if (UnixFileStatus.Read(path) is { IsSymbolicLink: true })
+                {
+                    throw Unsafe($"the lock file {path} is a symbolic link; remove it (pgrotate recreates it)");
+                }
+
                 return new FileStream(path, new FileStreamOptions
                 {
                     Mode = FileMode.OpenOrCreate,
@@ -52,4 +66,37 @@ public sealed class SecretLocks(string storePath, TimeProvider time)
             }
         }
     }
+
+    private void EnsureSafeFolder()
+    {
+        var status = UnixFileStatus.Read(Folder);
+        if (status is null)
+        {
+            Directory.CreateDirectory(Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            // Checked again: another process may have created it first, and it must pass the same test.
+            status = UnixFileStatus.Read(Folder);
+        }
+
+        if (status is null or { IsSymbolicLink: true } or { IsDirectory: false })
+        {
+            throw Unsafe($"the lock folder {Folder} is " + (status is { IsSymbolicLink: true } ? "a symbolic link" : "not a folder")
+                + "; remove it and pgrotate creates it again (mode 0700)");
+        }
+
+        if (status.OwnerId is { } owner && UnixFileStatus.EffectiveUserId() is { } me && owner != me)
+        {
+            throw Unsafe($"the lock folder {Folder} is owned by uid {owner}, not by the user running pgrotate (uid {me}); remove it and pgrotate creates it again (mode 0700)");
+        }
+
+        const UnixFileMode writableByOthers = UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
+        if ((status.Mode & writableByOthers) != 0)
+        {
+            throw Unsafe($"the lock folder {Folder} is writable by group or others (mode {Octal(status.Mode)}); run 'chmod 700 {Folder}'");
+        }
+    }
+
+    private static PgRotateException Unsafe(string message) =>
+        new(ErrorCode.EnvironmentError, message + ". Another local user could otherwise create files through it or block rotations");
+
+    private static string Octal(UnixFileMode mode) => Convert.ToString((int)mode, 8).PadLeft(4, '0');
 }

@@ -22,13 +22,14 @@ public sealed partial class SqliteStore
         try
         {
             await ExecuteAsync(connection, transaction,
-                $"INSERT INTO secrets({SecretColumns}) VALUES ($name, $target, $strategy, $group, $a, $b, $schedule, $grace, $check, $adoption, $created, $next)",
+                $"INSERT INTO secrets({SecretColumns}, mac) VALUES ($name, $target, $strategy, $group, $a, $b, $schedule, $grace, $check, $adoption, $created, $next, $mac)",
                 cancellationToken,
                 ("$name", secret.Name), ("$target", secret.Target), ("$strategy", secret.Strategy.WireName()),
                 ("$group", secret.Group.Value), ("$a", secret.LoginA.Value), ("$b", secret.LoginB?.Value),
                 ("$schedule", secret.Schedule?.Text), ("$grace", (long?)secret.Grace?.TotalMilliseconds), ("$check", secret.CheckSql),
                 ("$adoption", AdoptionName(secret.Adoption)), ("$created", Format(secret.CreatedAt)),
-                ("$next", secret.NextRotationAt is { } next ? Format(next) : null)).ConfigureAwait(false);
+                ("$next", secret.NextRotationAt is { } next ? Format(next) : null),
+                ("$mac", SecretMac(secret.Name, secret.Target, secret.Strategy.WireName(), secret.Group.Value, secret.LoginA.Value, secret.LoginB?.Value))).ConfigureAwait(false);
         }
         catch (SqliteException e) when (e.SqliteErrorCode == 19)
         {
@@ -73,18 +74,22 @@ public sealed partial class SqliteStore
     private async Task<IReadOnlyList<Secret>> QuerySecretsAsync(string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = CreateCommand(connection, null, $"SELECT {SecretColumns} FROM secrets {where}", parameters);
+        await using var command = CreateCommand(connection, null, $"SELECT {SecretColumns}, mac FROM secrets {where}", parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var secrets = new List<Secret>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
+            // Authenticated before anything is parsed or used, so an edited row is reported as such.
+            var (name, target, strategy, group, loginA, loginB) =
+                (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5));
+            VerifySecretRow(reader.IsDBNull(12) ? null : (byte[])reader.GetValue(12), name, target, strategy, group, loginA, loginB);
             secrets.Add(new Secret(
-                Name: reader.GetString(0),
-                Target: reader.GetString(1),
-                Strategy: StrategyNames.Parse(reader.GetString(2)),
-                Group: RoleName.Parse(reader.GetString(3)),
-                LoginA: RoleName.Parse(reader.GetString(4)),
-                LoginB: reader.IsDBNull(5) ? null : RoleName.Parse(reader.GetString(5)),
+                Name: name,
+                Target: target,
+                Strategy: StrategyNames.Parse(strategy),
+                Group: RoleName.Parse(group),
+                LoginA: RoleName.Parse(loginA),
+                LoginB: loginB is null ? null : RoleName.Parse(loginB),
                 Schedule: reader.IsDBNull(6) ? null : Schedule.Parse(reader.GetString(6)),
                 Grace: reader.IsDBNull(7) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(7)),
                 CheckSql: reader.IsDBNull(8) ? null : reader.GetString(8),

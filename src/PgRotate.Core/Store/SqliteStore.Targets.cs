@@ -16,8 +16,9 @@ public sealed partial class SqliteStore
         try
         {
             await ExecuteAsync(connection, null,
-                "INSERT INTO targets(name, connection_string, username, password, created_at, updated_at) VALUES ($n, $c, $u, $p, $t, $t)",
-                cancellationToken, ("$n", target.Name), ("$c", target.ConnectionString), ("$u", target.Username), ("$p", sealedPassword), ("$t", Now())).ConfigureAwait(false);
+                "INSERT INTO targets(name, connection_string, username, password, created_at, updated_at, mac) VALUES ($n, $c, $u, $p, $t, $t, $m)",
+                cancellationToken, ("$n", target.Name), ("$c", target.ConnectionString), ("$u", target.Username), ("$p", sealedPassword), ("$t", Now()),
+                ("$m", TargetMac(target.Name, target.ConnectionString, target.Username))).ConfigureAwait(false);
         }
         catch (SqliteException e) when (e.SqliteErrorCode == 19)
         {
@@ -44,7 +45,7 @@ public sealed partial class SqliteStore
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = CreateCommand(connection, null, "SELECT pending_password FROM targets WHERE name = $n", [("$n", name)]);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] sealedValue
-            ? _envelope.OpenText(sealedValue, TargetPendingPasswordData(name))
+            ? OpenSealed(sealedValue, TargetPendingPasswordData(name), $"the pending admin password of target {Printable(name)}")
             : null;
     }
 
@@ -75,14 +76,17 @@ public sealed partial class SqliteStore
     private async Task<IReadOnlyList<Target>> QueryTargetsAsync(string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = CreateCommand(connection, null, $"SELECT name, connection_string, username, password FROM targets {where}", parameters);
+        await using var command = CreateCommand(connection, null, $"SELECT name, connection_string, username, password, mac FROM targets {where}", parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var targets = new List<Target>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             var name = reader.GetString(0);
-            targets.Add(new Target(name, reader.GetString(1), reader.GetString(2),
-                _envelope.OpenText((byte[])reader.GetValue(3), TargetPasswordData(name))));
+            var connectionString = reader.GetString(1);
+            var username = reader.GetString(2);
+            VerifyTargetRow(reader.IsDBNull(4) ? null : (byte[])reader.GetValue(4), name, connectionString, username);
+            targets.Add(new Target(name, connectionString, username,
+                OpenSealed((byte[])reader.GetValue(3), TargetPasswordData(name), $"the admin password of target {Printable(name)}")));
         }
 
         return targets;

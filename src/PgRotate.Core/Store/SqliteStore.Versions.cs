@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using PgRotate.Crypto;
 using PgRotate.Errors;
 using PgRotate.Secrets;
 
@@ -7,6 +8,8 @@ namespace PgRotate.Store;
 public sealed partial class SqliteStore
 {
     private static string VersionPasswordData(string secret, int version, string username) => $"secret:{secret}:version:{version}:{username}";
+
+    private static string VersionRow(string secret, int version, string username) => $"version {version} (login {Printable(username)}) of secret {Printable(secret)}";
 
     public async Task<IReadOnlyList<SecretVersion>> ListVersionsAsync(string secret, CancellationToken cancellationToken)
     {
@@ -30,6 +33,12 @@ public sealed partial class SqliteStore
         var target = await GetTargetAsync(found.Target, cancellationToken).ConfigureAwait(false);
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var live = await QueryVersionsAsync(connection, null, "WHERE secret = $s AND stage IN ('current', 'pending')", cancellationToken, ("$s", secret)).ConfigureAwait(false);
+        foreach (var version in live)
+        {
+            // Decrypted now, before the rotation connects anywhere: this also authenticates each version's login name.
+            _ = version.Password.Length;
+        }
+
         var highest = await ScalarAsync<long>(connection, null, "SELECT coalesce(max(version), 0) FROM versions WHERE secret = $s", cancellationToken, ("$s", secret)).ConfigureAwait(false);
         return new RotationState(found, target, live.SingleOrDefault(v => v.Stage == Stage.Current), live.SingleOrDefault(v => v.Stage == Stage.Pending), (int)highest);
     }
@@ -135,12 +144,16 @@ public sealed partial class SqliteStore
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = CreateCommand(connection, null,
-            "SELECT secret, version, username, valid_until FROM versions WHERE stage = 'previous' AND grace_applied = 0 AND valid_until IS NOT NULL ORDER BY secret", []);
+            "SELECT secret, version, username, valid_until, password FROM versions WHERE stage = 'previous' AND grace_applied = 0 AND valid_until IS NOT NULL ORDER BY secret", []);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var result = new List<(string, int, string, DateTimeOffset)>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            result.Add((reader.GetString(0), reader.GetInt32(1), reader.GetString(2), ParseTime(reader.GetString(3))));
+            var (secret, number, username) = (reader.GetString(0), reader.GetInt32(1), reader.GetString(2));
+            // The login name decides which role gets VALID UNTIL; opening the password authenticates it (it is part of
+            // the password's associated data), so an edited name is refused before anything connects.
+            _ = OpenSealed((byte[])reader.GetValue(4), VersionPasswordData(secret, number, username), VersionRow(secret, number, username)).Length;
+            result.Add((secret, number, username, ParseTime(reader.GetString(3))));
         }
 
         return result;
@@ -163,10 +176,18 @@ public sealed partial class SqliteStore
         await AppendHistoryAsync(connection, null, secret, version, @event, detail, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<HistoryEntry>> ListHistoryAsync(string secret, CancellationToken cancellationToken)
+    /// <summary>
+    /// A secret's history, oldest first: with <paramref name="since"/> only entries at or after it, with
+    /// <paramref name="limit"/> only the most recent that many.
+    /// </summary>
+    public async Task<IReadOnlyList<HistoryEntry>> ListHistoryAsync(string secret, CancellationToken cancellationToken, DateTimeOffset? since = null, int? limit = null)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = CreateCommand(connection, null, "SELECT id, secret, version, event, detail, at FROM history WHERE secret = $s ORDER BY id", [("$s", secret)]);
+        // Times are stored as fixed-width UTC text ("O" format), so comparing the text compares the times. SQLite's
+        // LIMIT -1 means no limit.
+        await using var command = CreateCommand(connection, null,
+            "SELECT * FROM (SELECT id, secret, version, event, detail, at FROM history WHERE secret = $s AND ($since IS NULL OR at >= $since) ORDER BY id DESC LIMIT $limit) ORDER BY id",
+            [("$s", secret), ("$since", since is { } from ? Format(from) : null), ("$limit", limit ?? -1)]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var entries = new List<HistoryEntry>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -202,8 +223,11 @@ public sealed partial class SqliteStore
             var secret = reader.GetString(0);
             var number = reader.GetInt32(1);
             var username = reader.GetString(2);
+            var sealedPassword = (byte[])reader.GetValue(3);
+            // Decrypted when first revealed: listing versions (secret show, a rerun of secret add) must work even when
+            // an old, retired version is damaged; a damaged value is reported when something actually needs it.
             versions.Add(new SecretVersion(secret, number, username,
-                _envelope.OpenText((byte[])reader.GetValue(3), VersionPasswordData(secret, number, username)),
+                SecretText.Deferred(() => OpenSealed(sealedPassword, VersionPasswordData(secret, number, username), VersionRow(secret, number, username)).Reveal()),
                 StageNames.Parse(reader.GetString(4)), ParseTime(reader.GetString(5)),
                 reader.IsDBNull(6) ? null : ParseTime(reader.GetString(6)),
                 reader.IsDBNull(7) ? null : ParseTime(reader.GetString(7))));

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using PgRotate.Crypto;
 using PgRotate.Errors;
+using PgRotate.Local;
 
 namespace PgRotate.Store;
 
@@ -12,12 +13,16 @@ namespace PgRotate.Store;
 /// </summary>
 public sealed partial class SqliteStore
 {
-    private const string KeyCheckAssociatedData = "store:key-check";
+    // The key check's associated data also says whether every target and secret row carries a MAC: a store written
+    // before rows were authenticated has the first form, and is upgraded to the second on its first open.
+    private const string LegacyKeyCheckAssociatedData = "store:key-check";
+    private const string KeyCheckAssociatedData = "store:key-check:rows-authenticated";
     private const string KeyCheckPlaintext = "pgrotate";
     private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
 
     private readonly string _connectionString;
     private readonly Envelope _envelope;
+    private readonly RowAuthenticator _rows;
     private readonly TimeProvider _time;
 
     private SqliteStore(string path, MasterKey key, TimeProvider time)
@@ -31,6 +36,7 @@ public sealed partial class SqliteStore
             DefaultTimeout = 30,
         }.ToString();
         _envelope = new Envelope(key);
+        _rows = new RowAuthenticator(key);
         KeyId = key.KeyId;
         _time = time;
     }
@@ -47,7 +53,8 @@ public sealed partial class SqliteStore
         }
 
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
+        // A folder made here holds the store (and its lock folder) and nothing else: owner-only.
+        PrivateFolder.Create(directory);
         // Created empty with owner-only permissions before SQLite writes anything into it.
         await using (new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
         {
@@ -61,8 +68,7 @@ public sealed partial class SqliteStore
             await Migrations.ApplyAsync(connection, cancellationToken).ConfigureAwait(false);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await store.ExecuteAsync(connection, transaction, "INSERT INTO meta(key, value) VALUES ('key_id', $v)", cancellationToken, ("$v", key.KeyId)).ConfigureAwait(false);
-            var check = Convert.ToBase64String(store._envelope.SealText(new SecretText(KeyCheckPlaintext), KeyCheckAssociatedData));
-            await store.ExecuteAsync(connection, transaction, "INSERT INTO meta(key, value) VALUES ('key_check', $v)", cancellationToken, ("$v", check)).ConfigureAwait(false);
+            await store.ExecuteAsync(connection, transaction, "INSERT INTO meta(key, value) VALUES ('key_check', $v)", cancellationToken, ("$v", store.SealKeyCheck())).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -92,8 +98,12 @@ public sealed partial class SqliteStore
 
             // The key check reads only the meta table, which every schema version has: a wrong key must be refused
             // before a migration writes to the file.
-            await store.CheckKeyAsync(connection, key, cancellationToken).ConfigureAwait(false);
+            var legacyKeyCheck = await store.CheckKeyAsync(connection, key, cancellationToken).ConfigureAwait(false);
             await Migrations.ApplyAsync(connection, cancellationToken).ConfigureAwait(false);
+            if (legacyKeyCheck is not null)
+            {
+                await store.AuthenticateExistingRowsAsync(connection, legacyKeyCheck, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (SqliteException e)
         {
@@ -125,7 +135,10 @@ public sealed partial class SqliteStore
         }
     }
 
-    private async Task CheckKeyAsync(SqliteConnection connection, MasterKey key, CancellationToken cancellationToken)
+    private string SealKeyCheck() => Convert.ToBase64String(_envelope.SealText(new SecretText(KeyCheckPlaintext), KeyCheckAssociatedData));
+
+    /// <summary>Proves the master key right; returns the stored key check when it is still in the legacy form (rows not yet authenticated), else null.</summary>
+    private async Task<string?> CheckKeyAsync(SqliteConnection connection, MasterKey key, CancellationToken cancellationToken)
     {
         // Another program's SQLite file has no meta table: refuse it here, before a migration would create ours in it.
         var hasMeta = await ScalarAsync<long>(connection, null, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'", cancellationToken).ConfigureAwait(false);
@@ -147,10 +160,38 @@ public sealed partial class SqliteStore
                 $"the master key (id {key.KeyId}) is not the one store {Path} was created with (id {storedKeyId}); nothing was decrypted or changed");
         }
 
-        var plaintext = _envelope.OpenText(Convert.FromBase64String(check), KeyCheckAssociatedData);
-        if (plaintext.Reveal() != KeyCheckPlaintext)
+        byte[] sealedCheck;
+        try
         {
-            throw new PgRotateException(ErrorCode.MasterKeyMismatch, $"the master key does not open store {Path}");
+            sealedCheck = Convert.FromBase64String(check);
+        }
+        catch (FormatException e)
+        {
+            throw Corrupt(Path, e);
+        }
+
+        if (OpensKeyCheck(sealedCheck, KeyCheckAssociatedData))
+        {
+            return null;
+        }
+
+        if (OpensKeyCheck(sealedCheck, LegacyKeyCheckAssociatedData))
+        {
+            return check;
+        }
+
+        throw new PgRotateException(ErrorCode.MasterKeyMismatch, $"the master key does not open store {Path}");
+    }
+
+    private bool OpensKeyCheck(byte[] sealedCheck, string associatedData)
+    {
+        try
+        {
+            return _envelope.OpenText(sealedCheck, associatedData).Reveal() == KeyCheckPlaintext;
+        }
+        catch (PgRotateException e) when (e.Code == ErrorCode.MasterKeyMismatch)
+        {
+            return false;
         }
     }
 

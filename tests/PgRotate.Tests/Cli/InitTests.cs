@@ -84,4 +84,26 @@ public sealed class InitTests(PostgresFixture postgres)
         Assert.Equal(OwnerOnly, File.GetUnixFileMode(store + ".key"));
         (await sandbox.RunAsync("target", "list", "--store", store)).Ok();
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Every_folder_init_creates_is_owner_only(bool keyInEnvironment)
+    {
+        using var sandbox = new CliSandbox(postgres);
+        using var key = MasterKey.Generate();
+        if (keyInEnvironment)
+        {
+            // No key file to write: the store itself creates the folders.
+            sandbox.SetEnvironment(MasterKey.EnvironmentVariable, key.ToBase64());
+        }
+
+        var store = Path.Combine(sandbox.Directory, "new", "folder", "pgrotate.db");
+
+        (await sandbox.RunAsync("init", "--store", store)).Ok();
+
+        const UnixFileMode ownerOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        Assert.Equal(ownerOnlyFolder, File.GetUnixFileMode(Path.Combine(sandbox.Directory, "new")));
+        Assert.Equal(ownerOnlyFolder, File.GetUnixFileMode(Path.Combine(sandbox.Directory, "new", "folder")));
+    }
 }

@@ -177,7 +177,8 @@ public sealed class MasterKeyTests : IDisposable
 
         Assert.Equal(ErrorCode.MasterKeyMissing, e.Code);
         Assert.Equal(
-            $"no master key: set PGROTATE_MASTER_KEY or create the key file {path} with 'pgrotate init'",
+            $"no master key: the key file {path} does not exist; restore it from your backup (or point --key-file at it) or set PGROTATE_MASTER_KEY. "
+            + "A new key cannot open this store, so 'pgrotate init' is no way out",
             e.Message);
     }
 
