@@ -71,7 +71,8 @@ public sealed class SecretUpdateTests(PostgresFixture postgres)
     public async Task An_update_that_breaks_the_bounds_is_refused_and_changes_nothing(string option, string value)
     {
         using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync();
-        (await sandbox.RunAsync("secret", "add", Secret, "--target", sandbox.TargetName, "--group", Unique.Name("app"), "--every", "1h")).Ok();
+        (await sandbox.RunAsync("secret", "add", Secret, "--target", sandbox.TargetName, "--group", Unique.Name("app"), "--every", "2h")).Ok();
+        (await sandbox.RunAsync("secret", "update", Secret, "--every", "1h")).Ok();
         var before = (await sandbox.RunAsync("secret", "show", Secret, "--json")).Ok();
 
         (await sandbox.RunAsync("secret", "update", Secret, option, value)).FailsWith(2);
