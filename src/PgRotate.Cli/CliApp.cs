@@ -9,7 +9,7 @@ namespace PgRotate.Cli;
 /// <see cref="PgRotateException"/> is one line <c>pgrotate: …</c> on stderr and its exit code; anything else is one
 /// line too, with the stack trace only under --verbose.
 /// </summary>
-public static class CliApp
+public static partial class CliApp
 {
     public static async Task<int> RunAsync(string[] args, CliHost host, CancellationToken cancellationToken)
     {
@@ -20,7 +20,22 @@ public static class CliApp
         {
             var command = parse.CommandResult.Command;
             var path = command == root ? "pgrotate" : $"pgrotate {string.Join(' ', CommandPath(parse))}";
-            await host.Error.WriteLineAsync($"pgrotate: {OneLine(parse.Errors[0].Message)} (see '{path} --help')");
+            if (args.Length == 0)
+            {
+                // Bare 'pgrotate': the help on stdout, and still exit 2 with one line on stderr, so that a script or
+                // cron line that lost its arguments does not pass for a success.
+                await root.Parse("--help").InvokeAsync(new InvocationConfiguration { Output = host.Out, Error = host.Error }, cancellationToken);
+                await host.Error.WriteLineAsync("pgrotate: no command given (see 'pgrotate --help')");
+                return ExitCodes.Usage;
+            }
+
+            await host.Error.WriteLineAsync($"pgrotate: {UsageMessage(parse)} (see '{path} --help')");
+            return ExitCodes.Usage;
+        }
+
+        if (StoreFolderMessage(parse, host, options) is { } folder)
+        {
+            await host.Error.WriteLineAsync($"pgrotate: {folder}");
             return ExitCodes.Usage;
         }
 
@@ -64,6 +79,62 @@ public static class CliApp
         }
 
         return names;
+    }
+
+    /// <summary>
+    /// The parse error in plain words: an unknown command is named as one (with the nearest command when it looks like a
+    /// typo), and a value of the wrong type says what is expected instead of naming a .NET type such as System.Int32.
+    /// </summary>
+    private static string UsageMessage(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        if (command.Subcommands.Count > 0 && parse.UnmatchedTokens.FirstOrDefault() is { } word && !word.StartsWith('-'))
+        {
+            var names = command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList();
+            var nearest = CommandSuggestion.Nearest(word, names);
+            return $"unknown command {Postgres.Sql.Printable(word)}" + (nearest is null
+                ? $"; the commands are {string.Join(", ", names)}"
+                : $"; did you mean '{nearest}'?");
+        }
+
+        if (command.Subcommands.Count > 0 && parse.Errors.Any(e => e.Message.StartsWith("Required command", StringComparison.Ordinal)))
+        {
+            return $"give one of the commands {string.Join(", ", command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))}";
+        }
+
+        var message = OneLine(parse.Errors[0].Message);
+        var wrongType = WrongTypePattern().Match(message);
+        return wrongType.Success
+            ? $"{wrongType.Groups["name"].Value} takes {Expected(wrongType.Groups["type"].Value)}, not {Postgres.Sql.Printable(wrongType.Groups["value"].Value)}"
+            : message;
+    }
+
+    private static string Expected(string type) => type switch
+    {
+        "System.Int32" or "System.Int64" or "System.Int16" => "a whole number",
+        "System.Boolean" => "true or false",
+        _ => "another kind of value",
+    };
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\ACannot parse argument '(?<value>.*)' for (?:option|argument) '(?<name>[^']*)' as expected type '(?<type>[^']*)'")]
+    private static partial System.Text.RegularExpressions.Regex WrongTypePattern();
+
+    /// <summary>
+    /// A store path that names a folder (a common slip: '--store /var/lib/pgrotate') is explained before any command
+    /// runs, rather than failing later as an I/O error or "no store".
+    /// </summary>
+    private static string? StoreFolderMessage(ParseResult parse, CliHost host, GlobalOptions options)
+    {
+        var store = parse.GetValue(options.Store) ?? host.Environment(CliContext.StoreVariable);
+        if (!string.IsNullOrEmpty(store) && Directory.Exists(host.ResolvePath(store)))
+        {
+            return $"the store path {Postgres.Sql.Printable(store)} is a folder; give a file path such as {Postgres.Sql.Printable(Path.Combine(store, "pgrotate.db"))}";
+        }
+
+        var keyFile = parse.GetValue(options.KeyFile) ?? host.Environment(CliContext.KeyFileVariable);
+        return !string.IsNullOrEmpty(keyFile) && Directory.Exists(host.ResolvePath(keyFile))
+            ? $"the key file path {Postgres.Sql.Printable(keyFile)} is a folder; give a file path such as {Postgres.Sql.Printable(Path.Combine(keyFile, "pgrotate.db.key"))}"
+            : null;
     }
 
     /// <summary>Errors are one line on stderr, even where System.CommandLine lists choices on several.</summary>

@@ -22,7 +22,12 @@ public static class DemoCommand
 {
     public static Command Create(CommandFactory commands)
     {
-        var rotations = new Option<int>("--rotations") { Description = "How many rotations to show", DefaultValueFactory = _ => 4 };
+        var rotations = new Option<int>("--rotations")
+        {
+            Description = "How many rotations to show (1 to 100)",
+            DefaultValueFactory = _ => 4,
+            CustomParser = result => RotateCommand.WholeNumber(result, "--rotations", 1, 100),
+        };
         var binDir = new Option<string?>("--pg-bindir") { Description = $"PostgreSQL server programs to use (default: ${PostgresBinaries.BinDirVariable}, else the newest in /usr/lib/postgresql)" };
         return commands.Command("demo", "Show pgrotate working end to end on a throwaway local PostgreSQL and a temporary SQLite store; leaves nothing behind",
             async (context, parse, cancellationToken) =>
@@ -86,7 +91,8 @@ public static class DemoCommand
             var engine = new RotationEngine(store, context.Connector, time, logger: NullLogger<RotationEngine>.Instance);
             for (var i = 1; i <= rotations; i++)
             {
-                var result = await engine.RotateAsync("demo/app", cancellationToken);
+                // Back to back, each rotation lands inside the previous one's grace: --force says to go ahead anyway.
+                var result = await engine.RotateAsync(new RotationRequest("demo/app", Force: true), cancellationToken);
                 var current = (await store.FindVersionAsync("demo/app", Stage.Current, cancellationToken))!;
                 var previous = (await store.FindVersionAsync("demo/app", Stage.Previous, cancellationToken))!;
                 var currentCheck = await LoginAndCreateTableAsync(context.Connector, target, current, $"t_v{current.Number}", cancellationToken);

@@ -1,24 +1,34 @@
 using System.CommandLine;
-using Microsoft.Extensions.Logging;
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using PgRotate.Cli.Output;
 using PgRotate.Errors;
 using PgRotate.Rotation;
+using PgRotate.Scheduling;
 using PgRotate.Secrets;
 
 namespace PgRotate.Cli.Commands;
 
-/// <summary><c>pgrotate rotate NAME | --all-due</c>.</summary>
+/// <summary><c>pgrotate rotate NAME [--grace D | --revoke-previous [--terminate]] [--force] | --all-due</c>.</summary>
 public static class RotateCommand
 {
     public static Command Create(CommandFactory commands)
     {
         var name = new Argument<string?>("name") { Description = "Secret to rotate", Arity = ArgumentArity.ZeroOrOne };
-        var allDue = new Option<bool>("--all-due") { Description = "Rotate every secret whose scheduled time has come" };
+        var allDue = new Option<bool>("--all-due") { Description = "Rotate every secret whose scheduled time has come (run it from cron or a systemd timer)" };
         var wait = new Option<string?>("--wait") { Description = "If another process is rotating the secret, wait this long for it (e.g. 30s) instead of failing at once" };
-        var parallel = new Option<int>("--parallel") { Description = "With --all-due: how many rotations run at once", DefaultValueFactory = _ => 4 };
+        var parallel = new Option<int>("--parallel")
+        {
+            Description = "With --all-due: how many rotations run at once (1 to 64)",
+            DefaultValueFactory = _ => 4,
+            CustomParser = result => WholeNumber(result, "--parallel", 1, 64),
+        };
+        var grace = new Option<string?>("--grace") { Description = "This rotation's grace for the previous login instead of the secret's own (e.g. 10m); must end by the next scheduled rotation" };
+        var revokePrevious = new Option<bool>("--revoke-previous") { Description = "After a leak: the previous login stops working at once (VALID UNTIL in the past) instead of getting a grace; also while a grace is running" };
+        var terminate = new Option<bool>("--terminate") { Description = "With --revoke-previous: also end the open sessions on the old credentials (needs superuser or pg_signal_backend)" };
+        var force = new Option<bool>("--force") { Description = "Rotate even though the previous login is still inside its grace (its clients lose it)" };
         return commands.Command("rotate",
-            "Rotate a secret now: new password stored first, set on the inactive login as a SCRAM verifier, tested by a fresh login, then promoted; the previous login keeps working for its grace period. Resumes an interrupted rotation",
+            "Rotate a secret now: new password stored first, set on the inactive login as a SCRAM verifier, tested by a fresh login, then promoted; the previous login keeps working for its grace period. Resumes an interrupted rotation. Refused while the previous login is still inside its grace, unless --force or --revoke-previous",
             async (context, parse, cancellationToken) =>
             {
                 var one = parse.GetValue(name);
@@ -27,59 +37,97 @@ public static class RotateCommand
                     throw PgRotateException.InvalidInput("give a secret name or --all-due (not both)");
                 }
 
-                if (parse.GetValue(parallel) is < 1 or > 64)
+                var secretName = one is null ? null : SecretName.ParseSecret(one);
+                var request = secretName is null ? null : new RotationRequest(secretName,
+                    parse.GetValue(grace) is { } g ? Durations.Parse(g, "--grace") : null,
+                    parse.GetValue(revokePrevious), parse.GetValue(terminate), parse.GetValue(force));
+                if (request is null && (parse.GetValue(grace) is not null || parse.GetValue(revokePrevious) || parse.GetValue(terminate) || parse.GetValue(force)))
                 {
-                    throw PgRotateException.InvalidInput("--parallel takes a number from 1 to 64");
+                    throw PgRotateException.InvalidInput("--grace, --revoke-previous, --terminate and --force apply to one named secret, not to --all-due");
                 }
 
-                var secretName = one is null ? null : SecretName.ParseSecret(one);
-                var options = new RotationOptions { LockWait = parse.GetValue(wait) is { } w ? Scheduling.Durations.Parse(w, "--wait") : null };
+                if (request is { TerminateSessions: true, RevokePrevious: false })
+                {
+                    throw PgRotateException.InvalidInput("--terminate ends the sessions of a revoked login: give it with --revoke-previous");
+                }
+
+                if (request is { RevokePrevious: true, Grace: not null })
+                {
+                    throw PgRotateException.InvalidInput("give --grace or --revoke-previous, not both");
+                }
+
+                var options = new RotationOptions { LockWait = parse.GetValue(wait) is { } w ? Durations.Parse(w, "--wait") : null };
                 var store = await context.OpenStoreAsync(cancellationToken);
                 var engine = new RotationEngine(store, context.Connector, context.Time, options, FaultInjection.Hooks(context.Host), context.Logging.CreateLogger<RotationEngine>());
-                if (secretName is not null)
+                if (request is not null)
                 {
-                    await TargetCommands.WarnAboutTransportAsync(context, store, [secretName], cancellationToken);
-                    var result = await engine.RotateAsync(secretName, cancellationToken);
+                    await TargetCommands.WarnAboutTransportAsync(context, store, [secretName!], cancellationToken);
+                    var result = await engine.RotateAsync(request, cancellationToken);
                     await WriteAsync(context, [result]);
                     return ExitCodes.Ok;
                 }
 
-                var repaired = await engine.RepairGraceAsync(cancellationToken);
-                if (repaired > 0 && !context.Json)
-                {
-                    await context.Out.WriteLineAsync($"applied {repaired} grace end(s) that an interrupted run had not set on the server");
-                }
-
-                var due = await engine.DueAsync(cancellationToken);
-                await TargetCommands.WarnAboutTransportAsync(context, store, due.Select(s => s.Name), cancellationToken);
-                var results = new List<RotationResult>();
-                var failures = new List<string>();
-                await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = parse.GetValue(parallel), CancellationToken = cancellationToken }, async (secret, ct) =>
-                {
-                    try
-                    {
-                        var result = await engine.RotateAsync(secret.Name, ct);
-                        lock (results) results.Add(result);
-                    }
-                    catch (PgRotateException e)
-                    {
-                        lock (failures) failures.Add($"{secret.Name}: {e.Message}");
-                    }
-                });
-                await WriteAsync(context, results.OrderBy(r => r.Secret, StringComparer.Ordinal).ToList());
-                if (!context.Json && due.Count == 0)
-                {
-                    await context.Out.WriteLineAsync("no secret is due for rotation");
-                }
-
-                foreach (var failure in failures.Order(StringComparer.Ordinal))
-                {
-                    await context.Host.Error.WriteLineAsync($"pgrotate: {failure}");
-                }
-
-                return failures.Count == 0 ? ExitCodes.Ok : ExitCodes.For(ErrorCode.RotationFailed);
-            }, name, allDue, wait, parallel);
+                // Every target of a scheduled secret is named once when its transport is weaker than verified TLS.
+                await TargetCommands.WarnAboutTransportAsync(context, store, (await store.ListSecretsAsync(cancellationToken)).Select(s => s.Name), cancellationToken);
+                var run = await new DueRotations(engine, store).RunAsync(parse.GetValue(parallel), cancellationToken);
+                await WriteAsync(context, run);
+                return run.Failed.Count == 0 ? ExitCodes.Ok : ExitCodes.For(ErrorCode.RotationFailed);
+            }, name, allDue, wait, parallel, grace, revokePrevious, terminate, force);
     }
+
+    /// <summary>A whole number in a range, with a plain message instead of the parser's "System.Int32".</summary>
+    internal static int WholeNumber(System.CommandLine.Parsing.ArgumentResult result, string option, int min, int max)
+    {
+        var text = result.Tokens.Count == 0 ? "" : result.Tokens[^1].Value;
+        if (text.Length > 0 && text.Length <= 9 && text.All(char.IsAsciiDigit) && int.Parse(text, CultureInfo.InvariantCulture) is var value && value >= min && value <= max)
+        {
+            return value;
+        }
+
+        result.AddError($"{option} takes a whole number from {min} to {max}, not {Postgres.Sql.Printable(text)}");
+        return min;
+    }
+
+    private static async Task WriteAsync(CliContext context, DueRun run)
+    {
+        await WriteAsync(context, run.Rotated);
+        if (!context.Json)
+        {
+            var o = context.Out;
+            if (run.GraceRepaired.Count > 0)
+            {
+                await o.WriteLineAsync($"applied {run.GraceRepaired.Count} grace end(s) that an interrupted run had not set on the server");
+            }
+
+            foreach (var skipped in run.InProgress)
+            {
+                await o.WriteLineAsync($"in progress: {skipped} is being rotated by another pgrotate process; skipped");
+            }
+
+            foreach (var w in run.WaitingForGrace)
+            {
+                await o.WriteLineAsync($"waiting: {w.Secret} is due, but its previous login {w.Login} is inside its grace {(w.Until is { } u ? "until " + Time(u) : "with no end (rotate it once with --force)")}");
+            }
+
+            if (run.Rotated.Count + run.InProgress.Count + run.WaitingForGrace.Count + run.Failed.Count == 0)
+            {
+                await o.WriteLineAsync("no secret is due for rotation");
+            }
+        }
+
+        foreach (var failure in run.Failed)
+        {
+            var message = failure.Error is PgRotateException known
+                ? known.Message
+                : $"unexpected error: {Postgres.PostgresErrors.Scrub(failure.Error.Message)} ({failure.Error.GetType().Name})";
+            await context.Host.Error.WriteLineAsync($"pgrotate: {failure.Secret}: {OneLine(message)}");
+        }
+    }
+
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
+
+    private static string Time(DateTimeOffset time) => time.ToString("u", CultureInfo.InvariantCulture);
 
     private static async Task WriteAsync(CliContext context, IReadOnlyList<RotationResult> results)
     {
@@ -88,17 +136,20 @@ public static class RotateCommand
             await context.Out.WriteLineAsync(JsonOutput.Serialize(results.Select(r => new
             {
                 name = r.Secret, version = r.Version, username = r.Username, previousUsername = r.PreviousUsername,
-                previousValidUntil = r.PreviousValidUntil, resumed = r.Resumed, elapsedMs = Math.Round(r.Elapsed.TotalMilliseconds, 1),
+                previousValidUntil = r.PreviousValidUntil, previousRevoked = r.PreviousRevoked, sessionsEnded = r.SessionsEnded,
+                resumed = r.Resumed, elapsedMs = Math.Round(r.Elapsed.TotalMilliseconds, 1),
             })));
             return;
         }
 
         foreach (var r in results)
         {
-            var previous = r.PreviousUsername is null ? "" :
-                $"; previous {r.PreviousUsername} valid until {r.PreviousValidUntil?.ToString("u", CultureInfo.InvariantCulture) ?? "the next rotation"}";
+            var previous = r.PreviousUsername is null ? ""
+                : r.PreviousRevoked ? $"; previous {r.PreviousUsername} revoked (can no longer log in)"
+                : $"; previous {r.PreviousUsername} valid until {(r.PreviousValidUntil is { } u ? Time(u) : "the next rotation")}";
+            var ended = r.SessionsEnded > 0 ? $"; {r.SessionsEnded} session(s) on old credentials ended" : "";
             await context.Out.WriteLineAsync(
-                $"rotated {r.Secret}: version {r.Version}, current login {r.Username}{previous} ({r.Elapsed.TotalMilliseconds:0} ms{(r.Resumed ? ", resumed an interrupted rotation" : "")})");
+                $"rotated {r.Secret}: version {r.Version}, current login {r.Username}{previous}{ended} ({r.Elapsed.TotalMilliseconds:0} ms{(r.Resumed ? ", resumed an interrupted rotation" : "")})");
         }
     }
 }

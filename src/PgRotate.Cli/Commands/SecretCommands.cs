@@ -19,6 +19,7 @@ public static class SecretCommands
         secret.Subcommands.Add(commands.Command("list", "List secrets with their current login and next rotation", ListAsync));
         secret.Subcommands.Add(commands.Command("show", "Show a secret's settings and versions (never the passwords)", ShowAsync, NameArgument));
         secret.Subcommands.Add(AdoptFinish(commands));
+        secret.Subcommands.Add(SecretUpdateCommand.Create(commands));
         return secret;
     }
 
@@ -45,18 +46,10 @@ public static class SecretCommands
                     throw PgRotateException.InvalidInput("--logins takes exactly two role names separated by a comma, e.g. app_blue,app_green");
                 }
 
-                if (parse.GetValue(every) is not null && parse.GetValue(cron) is not null)
-                {
-                    throw PgRotateException.InvalidInput("give --every or --cron, not both");
-                }
-
-                var schedule = parse.GetValue(every) is { } interval ? Schedule.Every(Durations.Parse(interval, "--every"))
-                    : parse.GetValue(cron) is { } expression ? Schedule.Cron(expression)
-                    : null;
+                var timing = SecretTiming.Parse(parse.GetValue(every), parse.GetValue(cron), parse.GetValue(grace), context.Time.GetUtcNow());
                 var request = new SecretRequest(
                     parse.GetValue(NameArgument)!, parse.GetValue(target)!, StrategyNames.Parse(parse.GetValue(strategy)!), parse.GetValue(group)!,
-                    loginNames?[0], loginNames?[1], schedule,
-                    parse.GetValue(grace) is { } g ? Durations.Parse(g, "--grace") : null,
+                    loginNames?[0], loginNames?[1], timing.Schedule, timing.Grace,
                     parse.GetValue(checkSql), parse.GetValue(adopt));
                 var store = await context.OpenStoreAsync(cancellationToken);
                 var result = await new SecretSetup(store, context.Connector, context.Time).AddAsync(request, parse.GetValue(dryRun), cancellationToken);

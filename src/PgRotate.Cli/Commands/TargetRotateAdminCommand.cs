@@ -12,15 +12,17 @@ public static class TargetRotateAdminCommand
     {
         var name = new Argument<string>("name") { Description = "Target name" };
         return commands.Command("rotate-admin",
-            "Give the target's admin (rotator) login a new generated password that nobody knows: stored first, changed with ALTER ROLE CURRENT_USER as a SCRAM verifier, tested, then promoted. Resumes after a crash",
+            "Give the target's admin (rotator) login a new generated password that nobody knows: stored first, changed with ALTER ROLE CURRENT_USER as a SCRAM verifier, tested, then promoted. Every target registered with the same server (host and port) and admin user gets it too, since they share the role. Resumes after a crash",
             async (context, parse, cancellationToken) =>
             {
                 var target = SecretName.ParseTarget(parse.GetValue(name));
                 var store = await context.OpenStoreAsync(cancellationToken);
-                var user = await new AdminRotation(store, context.Connector, context.Time).RotateAsync(target, cancellationToken);
+                var result = await new AdminRotation(store, context.Connector, context.Time).RotateAsync(target, cancellationToken);
+                var others = result.Targets.Where(t => t != target).ToList();
                 await context.Out.WriteLineAsync(context.Json
-                    ? JsonOutput.Serialize(new { target, username = user, rotated = true })
-                    : $"rotated the admin password of target {target} ({user}); the new one is stored encrypted and known to nobody");
+                    ? JsonOutput.Serialize(new { target, username = result.Username, rotated = true, targets = result.Targets })
+                    : $"rotated the admin password of target {target} ({result.Username}); the new one is stored encrypted and known to nobody" +
+                      (others.Count == 0 ? "" : $"; also stored for {string.Join(", ", others)} (same server and admin user)"));
                 return ExitCodes.Ok;
             }, name);
     }

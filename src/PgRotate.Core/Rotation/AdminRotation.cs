@@ -12,25 +12,81 @@ namespace PgRotate.Rotation;
 /// the rotator): the new password is stored as pending first; the admin changes its own password (any role may);
 /// a fresh login proves it; the store then promotes it. After a crash between set and finish the stored admin
 /// password no longer works, so a rerun logs in with the pending one and only finishes.
+/// <para>
+/// A role is per server, not per database: every target registered with the same server (host and port) and admin
+/// user shares the password, so all of them are rotated together (each stores the pending password, one ALTER ROLE,
+/// each is promoted). Rotating one alone would leave the others with a password that no longer works.
+/// </para>
 /// </summary>
 public sealed class AdminRotation(SqliteStore store, TargetConnector connector, TimeProvider time)
 {
-    public async Task<string> RotateAsync(string targetName, CancellationToken cancellationToken)
+    /// <summary>Rotates the admin password of <paramref name="targetName"/> and every target sharing it; returns those targets.</summary>
+    public async Task<AdminRotationResult> RotateAsync(string targetName, CancellationToken cancellationToken)
     {
-        using var held = await new SecretLocks(store.Path, time).AcquireAsync("target:" + targetName, null, cancellationToken, $"the admin password of target {targetName}").ConfigureAwait(false);
-        var target = await store.GetTargetAsync(targetName, cancellationToken).ConfigureAwait(false);
-        var pending = await store.FindTargetPendingPasswordAsync(targetName, cancellationToken).ConfigureAwait(false);
-        if (pending is not null && await LogsInAsync(target, pending, cancellationToken).ConfigureAwait(false))
+        var named = await store.GetTargetAsync(targetName, cancellationToken).ConfigureAwait(false);
+        var sharing = (await store.ListTargetsAsync(cancellationToken).ConfigureAwait(false))
+            .Where(t => SameRole(t, named))
+            .OrderBy(t => t.Name, StringComparer.Ordinal)
+            .Select(t => t.Name)
+            .ToList();
+
+        // One lock per target, always taken in name order, so two runs on different targets of one role cannot deadlock.
+        var locks = new SecretLocks(store.Path, time);
+        var held = new List<IDisposable>();
+        try
         {
-            await store.PromoteTargetPasswordAsync(targetName, cancellationToken).ConfigureAwait(false);
-            await connector.ResetAsync(target).ConfigureAwait(false);
-            return target.Username;
+            foreach (var name in sharing)
+            {
+                held.Add(await locks.AcquireAsync("target:" + name, null, cancellationToken, $"the admin password of target {name}").ConfigureAwait(false));
+            }
+
+            await RotateSharedAsync(named.Name, sharing, cancellationToken).ConfigureAwait(false);
+            return new AdminRotationResult(named.Username, sharing);
+        }
+        finally
+        {
+            foreach (var h in held)
+            {
+                h.Dispose();
+            }
+        }
+    }
+
+    private async Task RotateSharedAsync(string targetName, IReadOnlyList<string> sharing, CancellationToken cancellationToken)
+    {
+        // Re-read under the locks: another run may have finished meanwhile.
+        var targets = new List<Target>();
+        foreach (var name in sharing)
+        {
+            targets.Add(await store.GetTargetAsync(name, cancellationToken).ConfigureAwait(false));
         }
 
-        if (pending is null)
+        var target = targets.Single(t => t.Name == targetName);
+
+        // A pending password left by an interrupted run (of this target or of another one sharing the role) may already be
+        // in force on the server: if one logs in, it is the role's password, and only the finish is left.
+        var pendings = new List<SecretText>();
+        foreach (var t in targets)
         {
-            pending = PasswordGenerator.Generate();
-            await store.SetTargetPendingPasswordAsync(targetName, pending, cancellationToken).ConfigureAwait(false);
+            if (await store.FindTargetPendingPasswordAsync(t.Name, cancellationToken).ConfigureAwait(false) is { } p && !pendings.Contains(p))
+            {
+                pendings.Add(p);
+            }
+        }
+
+        foreach (var p in pendings)
+        {
+            if (await LogsInAsync(target, p, cancellationToken).ConfigureAwait(false))
+            {
+                await PromoteAllAsync(targets, p, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        var pending = pendings.FirstOrDefault() ?? PasswordGenerator.Generate();
+        foreach (var t in targets)
+        {
+            await store.SetTargetPendingPasswordAsync(t.Name, pending, cancellationToken).ConfigureAwait(false);
         }
 
         await using (var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false))
@@ -46,10 +102,31 @@ public sealed class AdminRotation(SqliteStore store, TargetConnector connector, 
                 $"the new admin password of target {targetName} was set but does not log in; the stored pending password will be retried by the next 'pgrotate target rotate-admin {targetName}'");
         }
 
-        await store.PromoteTargetPasswordAsync(targetName, cancellationToken).ConfigureAwait(false);
-        await connector.ResetAsync(target).ConfigureAwait(false);
-        return target.Username;
+        await PromoteAllAsync(targets, pending, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Every sharing target gets the password that is now in force (stored as pending first where it was not).</summary>
+    private async Task PromoteAllAsync(IReadOnlyList<Target> targets, SecretText password, CancellationToken cancellationToken)
+    {
+        foreach (var t in targets)
+        {
+            var stored = await store.FindTargetPendingPasswordAsync(t.Name, cancellationToken).ConfigureAwait(false);
+            if (!password.Equals(stored))
+            {
+                await store.SetTargetPendingPasswordAsync(t.Name, password, cancellationToken).ConfigureAwait(false);
+            }
+
+            await store.PromoteTargetPasswordAsync(t.Name, cancellationToken).ConfigureAwait(false);
+            await connector.ResetAsync(t).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The same role on the same server: host (case-insensitive, as DNS names are) and port, and the admin user. Two
+    /// spellings of one host (localhost and 127.0.0.1) are not recognised; they are not the same string to the store.
+    /// </summary>
+    private static bool SameRole(Target a, Target b) =>
+        string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port && a.Username == b.Username;
 
     private async Task<bool> LogsInAsync(Target target, SecretText password, CancellationToken cancellationToken)
     {

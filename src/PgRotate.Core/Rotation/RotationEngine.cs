@@ -5,6 +5,7 @@ using PgRotate.Crypto;
 using PgRotate.Diagnostics;
 using PgRotate.Errors;
 using PgRotate.Postgres;
+using PgRotate.Scheduling;
 using PgRotate.Secrets;
 using PgRotate.Setup;
 using PgRotate.Store;
@@ -37,8 +38,12 @@ public sealed class RotationEngine(
     private readonly SecretLocks _locks = new(store.Path, time);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int Iterations, DateTimeOffset ReadAt)> _iterations = new(StringComparer.Ordinal);
 
-    public async Task<RotationResult> RotateAsync(string name, CancellationToken cancellationToken)
+    public Task<RotationResult> RotateAsync(string name, CancellationToken cancellationToken) =>
+        RotateAsync(new RotationRequest(name), cancellationToken);
+
+    public async Task<RotationResult> RotateAsync(RotationRequest request, CancellationToken cancellationToken)
     {
+        var name = request.Secret;
         var started = time.GetTimestamp();
         using var held = await _locks.AcquireAsync(name, _options.LockWait, cancellationToken).ConfigureAwait(false);
         var state = await store.LoadRotationStateAsync(name, cancellationToken).ConfigureAwait(false);
@@ -46,12 +51,25 @@ public sealed class RotationEngine(
         var retry = new Retry(time, _logger, _options.RetryFor);
         var current = state.Current
             ?? throw new PgRotateException(ErrorCode.IncompatibleState, $"secret {name} has no current version; run its 'pgrotate secret add' again to finish setting it up");
+        EnsureGraceFits(secret, request.Grace);
+        var sessionsEnded = 0;
+        if (request.TerminateSessions)
+        {
+            await EnsureMayTerminateAsync(target, retry, name, cancellationToken).ConfigureAwait(false);
+        }
 
         // Step 1, create: reuse a pending version left by an interrupted run, else store a new one first.
         var pending = state.Pending;
         var resumed = pending is not null;
         if (pending is null)
         {
+            // A resumed rotation was already judged when its pending version was stored; a new one must not cut the
+            // clients of a login that is still inside its grace, unless asked to.
+            if (secret.Strategy == Strategy.Alternating && !request.Force && !request.RevokePrevious)
+            {
+                await EnsureOutsideGraceAsync(secret, cancellationToken).ConfigureAwait(false);
+            }
+
             pending = new SecretVersion(name, state.HighestVersion + 1, secret.OtherLogin(current.Username).Value,
                 PasswordGenerator.Generate(), Stage.Pending, time.GetUtcNow(), null, null);
             // An alternating pending version is not what clients use: if a power loss took it back, the next rotation
@@ -75,6 +93,13 @@ public sealed class RotationEngine(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             throw Stopped(name, RotationStep.Set, secret, target, pending, current, e);
+        }
+
+        if (request.TerminateSessions)
+        {
+            // Nobody has been given the new password yet (it is promoted only after the test), so every session of this
+            // login now runs on its old, possibly leaked, password.
+            sessionsEnded += await retry.RunAsync(name, RotationStep.Set, ct => TerminateAsync(target, login, ct), cancellationToken).ConfigureAwait(false);
         }
 
         await _hooks.AfterAsync(name, RotationStep.Set, cancellationToken).ConfigureAwait(false);
@@ -107,16 +132,23 @@ public sealed class RotationEngine(
         var now = time.GetUtcNow();
         var next = secret.Schedule?.NextAfter(now);
         var previousLogin = secret.Strategy == Strategy.Alternating ? current.Username : null;
-        var graceEnd = previousLogin is null ? (DateTimeOffset?)null : secret.Grace is { } grace ? now + grace : next;
+        var grace = request.RevokePrevious ? TimeSpan.Zero : request.Grace ?? secret.Grace;
+        var graceEnd = previousLogin is null ? (DateTimeOffset?)null
+            : grace is { } g ? now + g
+            : next ?? now + Bounds.DefaultGraceWithoutSchedule;
         await store.PromoteAsync(name, pending.Number, graceEnd, next,
-            $"login {pending.Username}" + (previousLogin is null ? "" : $"; previous {previousLogin} valid until {graceEnd?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "the next rotation"}"),
+            $"login {pending.Username}" + (previousLogin is null ? ""
+                : request.RevokePrevious ? $"; previous {previousLogin} revoked at once"
+                : $"; previous {previousLogin} valid until {graceEnd?.ToString("u", System.Globalization.CultureInfo.InvariantCulture)}"),
             cancellationToken, keepPrevious: previousLogin is not null).ConfigureAwait(false);
         if (previousLogin is not null && graceEnd is { } end)
         {
             try
             {
+                // A revoked login gets a moment safely in the past: with "now" a server whose clock runs behind ours
+                // would still accept it for a moment.
                 await retry.RunAsync(name, RotationStep.Finish,
-                    ct => ApplyAsync(target, RoleSql.Expire(RoleName.Parse(previousLogin), end), ct), cancellationToken).ConfigureAwait(false);
+                    ct => ApplyAsync(target, RoleSql.Expire(RoleName.Parse(previousLogin), request.RevokePrevious ? Invalidated : end), ct), cancellationToken).ConfigureAwait(false);
                 await store.MarkGraceAppliedAsync(name, current.Number, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -130,10 +162,122 @@ public sealed class RotationEngine(
             }
         }
 
+        if (request.TerminateSessions && previousLogin is not null)
+        {
+            try
+            {
+                sessionsEnded += await retry.RunAsync(name, RotationStep.Finish, ct => TerminateAsync(target, RoleName.Parse(previousLogin), ct), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                var cause = PostgresErrors.Translate(e, $"on target {target.Name}");
+                throw new PgRotateException(cause.Code,
+                    $"rotated {name} to version {pending.Number} (login {pending.Username}) and {previousLogin} can no longer log in, but its open sessions could not be ended ({cause.Message})", e);
+            }
+        }
+
         await _hooks.AfterAsync(name, RotationStep.Finish, cancellationToken).ConfigureAwait(false);
         var elapsed = time.GetElapsedTime(started);
         Log.Rotated(_logger, name, pending.Number, pending.Username, (long)elapsed.TotalMilliseconds);
-        return new RotationResult(name, pending.Number, pending.Username, previousLogin, graceEnd, resumed, elapsed);
+        return new RotationResult(name, pending.Number, pending.Username, previousLogin, graceEnd, resumed, elapsed)
+        {
+            PreviousRevoked = request.RevokePrevious && previousLogin is not null,
+            SessionsEnded = sessionsEnded,
+        };
+    }
+
+    /// <summary>
+    /// A grace for one rotation must end by the next scheduled rotation, which gives the previous login its new password
+    /// (see <see cref="SecretTiming"/> for the same rule on the stored grace).
+    /// </summary>
+    private void EnsureGraceFits(Secret secret, TimeSpan? grace)
+    {
+        if (grace is not { } g)
+        {
+            return;
+        }
+
+        if (g < TimeSpan.Zero || g > Bounds.MaxDuration)
+        {
+            throw PgRotateException.InvalidInput($"--grace {Durations.Format(g)} is outside 0s to 10 years (3650d)");
+        }
+
+        if (secret.Schedule is { } schedule && schedule.ShortestGap(time.GetUtcNow()) is var gap && g > gap)
+        {
+            throw PgRotateException.InvalidInput(
+                $"--grace {Durations.Format(g)} is longer than the {Durations.Format(gap)} between scheduled rotations of {secret.Name}: the previous login's grace must end by the next rotation");
+        }
+    }
+
+    /// <summary>
+    /// Refuses a rotation that would give a new password to a login whose grace has not ended: clients that have not yet
+    /// moved to the current credential still log in with it. IncompatibleState, not RotationInProgress: nothing else is
+    /// running and waiting a few seconds does not help; the operator decides (wait, --force, or --revoke-previous).
+    /// </summary>
+    private async Task EnsureOutsideGraceAsync(Secret secret, CancellationToken cancellationToken)
+    {
+        if (await GraceEndAsync(secret.Name, cancellationToken).ConfigureAwait(false) is not { } grace)
+        {
+            return;
+        }
+
+        var (login, until) = grace;
+        var ends = until is { } u ? "until " + u.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "with no end (VALID UNTIL infinity)";
+        throw new PgRotateException(ErrorCode.IncompatibleState,
+            $"the previous login {login} of {secret.Name} is inside its grace {ends}, and clients may still log in with it; rotating now would give it a new password and cut them. Rotate after the grace ends, or add --force to cut them anyway (or --revoke-previous after a leak)");
+    }
+
+    /// <summary>
+    /// The previous login of <paramref name="secret"/> and the end of its grace, when that end is still ahead (null
+    /// until: no end, as left by versions rotated before grace was always finite); null when no grace is running.
+    /// </summary>
+    public async Task<(string Login, DateTimeOffset? Until)?> GraceEndAsync(string secret, CancellationToken cancellationToken)
+    {
+        var previous = await store.FindVersionAsync(secret, Stage.Previous, cancellationToken).ConfigureAwait(false);
+        if (previous is null || previous.ValidUntil is { } until && until <= time.GetUtcNow())
+        {
+            return null;
+        }
+
+        return (previous.Username, previous.ValidUntil);
+    }
+
+    /// <summary>
+    /// Before anything changes: ending other roles' sessions needs superuser or pg_signal_backend (a CREATEROLE rotator
+    /// is not a member of the logins it created, and from PostgreSQL 16 its membership does not inherit).
+    /// </summary>
+    private async Task EnsureMayTerminateAsync(Target target, Retry retry, string name, CancellationToken cancellationToken)
+    {
+        var allowed = await retry.RunAsync(name, RotationStep.Create, async ct =>
+        {
+            await using var connection = await connector.OpenAdminAsync(target, ct).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand(
+                "SELECT rolsuper OR pg_has_role('pg_signal_backend', 'USAGE') FROM pg_roles WHERE rolname = current_user", connection);
+            return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
+        }, cancellationToken).ConfigureAwait(false);
+        if (!allowed)
+        {
+            throw new PgRotateException(ErrorCode.PermissionDenied,
+                $"--terminate ends other roles' sessions, which {target.Username} on target {target.Name} may not do; as a superuser run: GRANT pg_signal_backend TO {Sql.Identifier(target.Username)}; nothing was changed");
+        }
+    }
+
+    /// <summary>Ends every session of <paramref name="login"/>, waiting up to 5 s for each to go; returns how many ended.</summary>
+    private async Task<int> TerminateAsync(Target target, RoleName login, CancellationToken cancellationToken)
+    {
+        await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000))::int FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = login.Value });
+        try
+        {
+            return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw new PgRotateException(ErrorCode.PermissionDenied,
+                $"ending the sessions of {login} on target {target.Name} was refused ({e.MessageText}); as a superuser run: GRANT pg_signal_backend TO {Sql.Identifier(target.Username)}", e);
+        }
     }
 
     private async Task SetAsync(Target target, RoleName login, SecretText password, CancellationToken cancellationToken)
@@ -221,22 +365,26 @@ public sealed class RotationEngine(
     }
 
     /// <summary>
-    /// Applies grace ends that were stored but did not reach the server (a run died between promoting a version and
-    /// expiring the previous login, or the server was away then). Returns how many were applied.
+    /// Applies a grace end that was stored but did not reach the server (a run died between promoting a version and
+    /// expiring the previous login, or the server was away then). Under the secret's lock, and only if that version is
+    /// still the unapplied previous one: a rotation that ran meanwhile may have given the login a new password, which the
+    /// old grace end must not expire. Returns false when there was nothing left to apply.
     /// </summary>
-    public async Task<int> RepairGraceAsync(CancellationToken cancellationToken)
+    public async Task<bool> RepairGraceAsync(string secret, int version, CancellationToken cancellationToken)
     {
-        var repaired = 0;
-        foreach (var (secret, version, username, validUntil) in await store.ListUnappliedGraceAsync(cancellationToken).ConfigureAwait(false))
+        using var held = await _locks.AcquireAsync(secret, _options.LockWait, cancellationToken).ConfigureAwait(false);
+        var unapplied = (await store.ListUnappliedGraceAsync(cancellationToken).ConfigureAwait(false))
+            .Where(g => g.Secret == secret && g.Version == version).ToList();
+        if (unapplied is not [var (_, _, username, validUntil)])
         {
-            var target = await store.GetTargetAsync((await store.GetSecretAsync(secret, cancellationToken).ConfigureAwait(false)).Target, cancellationToken).ConfigureAwait(false);
-            await ApplyAsync(target, RoleSql.Expire(RoleName.Parse(username), validUntil), cancellationToken).ConfigureAwait(false);
-            await store.MarkGraceAppliedAsync(secret, version, cancellationToken).ConfigureAwait(false);
-            Log.GraceRepaired(_logger, secret, version, username);
-            repaired++;
+            return false;
         }
 
-        return repaired;
+        var target = await store.GetTargetAsync((await store.GetSecretAsync(secret, cancellationToken).ConfigureAwait(false)).Target, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(target, RoleSql.Expire(RoleName.Parse(username), validUntil), cancellationToken).ConfigureAwait(false);
+        await store.MarkGraceAppliedAsync(secret, version, cancellationToken).ConfigureAwait(false);
+        Log.GraceRepaired(_logger, secret, version, username);
+        return true;
     }
 
     /// <summary>

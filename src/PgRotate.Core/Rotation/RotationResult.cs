@@ -13,4 +13,10 @@ public sealed record RotationResult(
     TimeSpan Elapsed)
 {
     public Stage Stage => Stage.Current;
+
+    /// <summary>True when the previous login was expired at once (<see cref="RotationRequest.RevokePrevious"/>).</summary>
+    public bool PreviousRevoked { get; init; }
+
+    /// <summary>How many sessions on an old credential were ended (<see cref="RotationRequest.TerminateSessions"/>).</summary>
+    public int SessionsEnded { get; init; }
 }

@@ -6,7 +6,10 @@ using PgRotate.Postgres;
 
 namespace PgRotate.Scheduling;
 
-/// <summary>Durations as people write them on a command line: <c>90s</c>, <c>15m</c>, <c>1h30m</c>, <c>30d</c>, <c>2w</c>.</summary>
+/// <summary>
+/// Durations as people write them on a command line: <c>90s</c>, <c>15m</c>, <c>1h30m</c>, <c>30d</c>, <c>2w</c>; at most
+/// <see cref="Bounds.MaxDuration"/>.
+/// </summary>
 public static partial class Durations
 {
     public static TimeSpan Parse(string? text, string what = "duration")
@@ -35,12 +38,12 @@ public static partial class Durations
                 'd' => TimeSpan.FromDays(1),
                 _ => TimeSpan.FromDays(7),
             };
-            if (amount > TimeSpan.MaxValue.Ticks / size.Ticks / 2)
+            // Checked before each addition: every part is at most 9 digits and the running total at most the bound, so
+            // neither the product nor the sum can overflow.
+            if (amount > Bounds.MaxDuration.Ticks / size.Ticks || (total += size * amount) > Bounds.MaxDuration)
             {
-                throw PgRotateException.InvalidInput($"{what} {Sql.Printable(text)} is too long");
+                throw PgRotateException.InvalidInput($"{what} {Sql.Printable(text)} is too long: at most 10 years (3650d)");
             }
-
-            total += size * amount;
         }
 
         return total;
@@ -62,6 +65,8 @@ public static partial class Durations
         return builder.ToString();
     }
 
-    [GeneratedRegex(@"^(?:(?<part>\d{1,9}[smhdw]))+$")]
+    // [0-9], not \d: \d also matches other scripts' digits (Arabic-Indic ٣), which long.Parse then refuses. \z, not $:
+    // $ also matches before a final newline.
+    [GeneratedRegex(@"\A(?:(?<part>[0-9]{1,9}[smhdw]))+\z")]
     private static partial Regex DurationPattern();
 }

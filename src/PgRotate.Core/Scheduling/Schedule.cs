@@ -24,9 +24,14 @@ public sealed record Schedule
 
     public static Schedule Every(TimeSpan interval)
     {
-        if (interval < TimeSpan.FromMinutes(1))
+        if (interval < Bounds.MinInterval)
         {
             throw PgRotateException.InvalidInput($"rotation interval {Durations.Format(interval)} is shorter than the minimum of 1m");
+        }
+
+        if (interval > Bounds.MaxDuration)
+        {
+            throw PgRotateException.InvalidInput($"rotation interval {Durations.Format(interval)} is longer than the maximum of 10 years (3650d)");
         }
 
         return new Schedule(EveryPrefix + Durations.Format(interval), interval, null);
@@ -36,8 +41,15 @@ public sealed record Schedule
     {
         try
         {
-            var fields = expression.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
-            var cron = CronExpression.Parse(expression.Trim(), fields == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
+            var fields = expression.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            // With a seconds field, only a single second keeps it to at most one run a minute (the minimum interval).
+            if (fields.Length == 6 && !fields[0].All(char.IsAsciiDigit))
+            {
+                throw PgRotateException.InvalidInput(
+                    $"cron expression {Sql.Printable(expression)} fires more often than once a minute; give its seconds field a single value such as 0");
+            }
+
+            var cron = CronExpression.Parse(expression.Trim(), fields.Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
             return new Schedule(expression.Trim(), null, cron);
         }
         catch (CronFormatException e)
@@ -61,6 +73,34 @@ public sealed record Schedule
 
         return _cron!.GetNextOccurrence(after, TimeZoneInfo.Utc)
             ?? throw PgRotateException.InvalidInput($"cron expression {Sql.Printable(Text)} never fires again");
+    }
+
+    /// <summary>
+    /// Checks that the schedule fires within <see cref="Bounds.MaxDuration"/> of <paramref name="now"/> (a cron expression
+    /// for 30 February never does) and returns the shortest gap between two runs: the interval, or for a cron expression
+    /// the shortest gap among its next 1,000 runs within that horizon (a run that never comes again counts as the horizon).
+    /// </summary>
+    public TimeSpan ShortestGap(DateTimeOffset now)
+    {
+        if (Interval is { } interval)
+        {
+            return interval;
+        }
+
+        var horizon = now + Bounds.MaxDuration;
+        var runs = _cron!.GetOccurrences(now, horizon, TimeZoneInfo.Utc, fromInclusive: false).Take(1001).ToList();
+        if (runs.Count == 0)
+        {
+            throw PgRotateException.InvalidInput($"cron expression {Sql.Printable(Text)} does not fire within 10 years");
+        }
+
+        var shortest = Bounds.MaxDuration;
+        for (var i = 1; i < runs.Count; i++)
+        {
+            shortest = runs[i] - runs[i - 1] < shortest ? runs[i] - runs[i - 1] : shortest;
+        }
+
+        return shortest;
     }
 
     public bool Equals(Schedule? other) => other is not null && Text == other.Text;

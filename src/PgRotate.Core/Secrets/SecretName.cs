@@ -30,9 +30,10 @@ public static partial class SecretName
         return text;
     }
 
-    [GeneratedRegex(@"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$")]
+    // \z, not $: $ also matches before a final newline, which would let "orders/app\n" through as a name.
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*\z")]
     private static partial Regex SecretPattern();
 
-    [GeneratedRegex(@"^[a-z0-9][a-z0-9._-]*$")]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9._-]*\z")]
     private static partial Regex TargetPattern();
 }

@@ -23,7 +23,7 @@ public sealed class AlternatingRotationTests(PostgresFixture postgres)
         Assert.Equal($"{group}_b/{group}", await ClientLogin.WhoAmIAsync(postgres, current));
         Assert.Equal($"{group}_a/{group}", await ClientLogin.WhoAmIAsync(postgres, previous));
 
-        (await sandbox.RunAsync("rotate", "orders/app")).Ok();
+        (await sandbox.RunAsync("rotate", "orders/app", "--force")).Ok();
         var third = await ClientLogin.GetAsync(sandbox, "orders/app");
         Assert.Equal((group + "_a", 3), (third.Username, third.Version));
         Assert.NotEqual(first.Password, third.Password);

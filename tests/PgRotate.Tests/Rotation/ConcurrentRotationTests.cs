@@ -26,7 +26,7 @@ public sealed class ConcurrentRotationTests(PostgresFixture postgres)
         {
             var before = await SecretState.ReadAsync(sandbox, Secret);
 
-            var runs = await RunTogetherAsync(sandbox, "rotate", Secret, "--wait", "30s", "--json");
+            var runs = await RunTogetherAsync(sandbox, "rotate", Secret, "--wait", "30s", "--json", "--force");
 
             var versions = runs.Select(r => Assert.Single(RotateRun.Parse(r.Ok())).Version).Order().ToList();
             Assert.Equal([before.Highest + 1, before.Highest + 2], versions);
@@ -49,7 +49,7 @@ public sealed class ConcurrentRotationTests(PostgresFixture postgres)
         {
             var before = await SecretState.ReadAsync(sandbox, Secret);
 
-            var runs = await RunTogetherAsync(sandbox, "rotate", Secret, "--json");
+            var runs = await RunTogetherAsync(sandbox, "rotate", Secret, "--json", "--force");
 
             var won = runs.Where(r => r.ExitCode == 0).ToList();
             Assert.NotEmpty(won);

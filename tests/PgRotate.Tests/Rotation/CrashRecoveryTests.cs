@@ -30,7 +30,7 @@ public sealed class CrashRecoveryTests(PostgresFixture postgres)
         {
             var before = await SecretState.ReadAsync(sandbox, Secret);
 
-            var killed = await CliProcess.RunAsync(sandbox, step, "rotate", Secret);
+            var killed = await CliProcess.RunAsync(sandbox, step, "rotate", Secret, "--force");
 
             Assert.True(killed.ExitCode == CliProcess.KilledExitCode, $"the child should have died of SIGKILL after {step}; exit {killed.ExitCode}, stderr: {killed.Error}");
             Assert.Equal("", killed.Out);

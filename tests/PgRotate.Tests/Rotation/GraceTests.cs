@@ -48,18 +48,22 @@ public sealed class GraceTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Without_a_grace_period_the_previous_credential_works_until_the_next_rotation()
+    public async Task Without_a_grace_period_or_schedule_the_previous_credential_works_for_a_day()
     {
         using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync();
         var group = Unique.Name("app");
         (await sandbox.RunAsync("secret", "add", Secret, "--target", sandbox.TargetName, "--group", group)).Ok();
         var first = await ClientLogin.GetAsync(sandbox, Secret);
+        var before = DateTimeOffset.UtcNow;
 
         var rotated = await RotateRun.RunAsync(sandbox, Secret);
 
-        Assert.Null(rotated.PreviousValidUntil);
-        Assert.Null((await SecretState.ReadAsync(sandbox, Secret)).Previous?.ValidUntil);
-        Assert.Equal("infinity", await postgres.ScalarAsync<string>($"SELECT rolvaliduntil::text FROM pg_roles WHERE rolname = '{first.Username}'"));
+        // A finite default: 24 hours from the rotation, stored and on the server (no longer 'infinity').
+        var validUntil = Assert.IsType<DateTimeOffset>(rotated.PreviousValidUntil);
+        Assert.InRange(validUntil, before.AddHours(24), DateTimeOffset.UtcNow.AddHours(24));
+        Assert.Equal(validUntil, (await SecretState.ReadAsync(sandbox, Secret)).Previous?.ValidUntil);
+        var serverValidUntil = await postgres.ScalarAsync<DateTime>($"SELECT rolvaliduntil FROM pg_roles WHERE rolname = '{first.Username}'");
+        Assert.Equal(validUntil.UtcDateTime, serverValidUntil, TimeSpan.FromSeconds(1));
         Assert.Equal($"{first.Username}/{group}", await ClientLogin.WhoAmIAsync(postgres, first));
 
         await RotateRun.RunAsync(sandbox, Secret);

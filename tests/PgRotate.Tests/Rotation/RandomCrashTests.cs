@@ -24,7 +24,7 @@ public sealed class RandomCrashTests(PostgresFixture postgres)
         var group = Unique.Name("app");
         (await sandbox.RunAsync("secret", "add", Secret, "--target", sandbox.TargetName, "--group", group)).Ok();
         var clock = Stopwatch.StartNew();
-        (await CliProcess.RunAsync(sandbox, null, "rotate", Secret)).Ok();
+        (await CliProcess.RunAsync(sandbox, null, "rotate", Secret, "--force")).Ok();
         var runLength = clock.Elapsed;
         var outcomes = new Dictionary<string, int>(StringComparer.Ordinal);
 
@@ -33,7 +33,7 @@ public sealed class RandomCrashTests(PostgresFixture postgres)
             var before = await SecretState.ReadAsync(sandbox, Secret);
             var delay = runLength * Random.Shared.NextDouble();
 
-            using (var child = CliProcess.Start(sandbox, null, "rotate", Secret))
+            using (var child = CliProcess.Start(sandbox, null, "rotate", Secret, "--force"))
             {
                 await Task.Delay(delay, TestContext.Current.CancellationToken);
                 child.Kill();

@@ -15,7 +15,10 @@ public sealed record RotateRun(string Name, int Version, string Username, string
             r.GetProperty("previousValidUntil").ValueKind == JsonValueKind.Null ? null : r.GetProperty("previousValidUntil").GetDateTimeOffset(),
             r.GetProperty("resumed").GetBoolean())).ToList();
 
-    /// <summary><c>pgrotate rotate SECRET --json</c> in-process; asserts success.</summary>
+    /// <summary>
+    /// <c>pgrotate rotate SECRET --json --force</c> in-process; asserts success. With --force: tests rotate back to back,
+    /// inside the previous login's grace (GraceRefusalTests cover the refusal without it).
+    /// </summary>
     public static async Task<RotateRun> RunAsync(CliSandbox sandbox, string secret) =>
-        Assert.Single(Parse((await sandbox.RunAsync("rotate", secret, "--json")).Ok()));
+        Assert.Single(Parse((await sandbox.RunAsync("rotate", secret, "--json", "--force")).Ok()));
 }

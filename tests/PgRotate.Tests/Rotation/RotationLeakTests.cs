@@ -32,7 +32,7 @@ public sealed class RotationLeakTests(PostgresFixture postgres)
         // Successful rotations of both strategies, twice so each alternating login gets a generated password.
         foreach (var secret in new[] { "orders/app", "orders/app", "legacy/app", "legacy/app" })
         {
-            var run = await sandbox.RunAsync("rotate", secret);
+            var run = await sandbox.RunAsync("rotate", secret, "--force");
             outputs.Add(run.Ok() + run.Error);
         }
 
@@ -47,7 +47,7 @@ public sealed class RotationLeakTests(PostgresFixture postgres)
         // One more rotation in-process, keeping the engine's pooled admin session open (idle) to look at it.
         var store = await sandbox.OpenStoreAsync();
         await using var connector = new TargetConnector();
-        await new RotationEngine(store, connector, TimeProvider.System).RotateAsync("orders/app", ct);
+        await new RotationEngine(store, connector, TimeProvider.System).RotateAsync(new RotationRequest("orders/app", Force: true), ct);
         int adminPid;
         await using (var pooled = await connector.OpenAdminAsync(await store.GetTargetAsync(sandbox.TargetName, ct), ct))
         {

@@ -23,10 +23,10 @@ public sealed class RotationLoggingTests(PostgresFixture postgres)
         var engine = new RotationEngine(store, connector, TimeProvider.System, logger: logger);
 
         await engine.RotateAsync("logs/app", ct);
-        await engine.RotateAsync("logs/app", ct);
+        await engine.RotateAsync(new RotationRequest("logs/app", Force: true), ct);
         // A failing test step logs an error with the reason; the failed credential must not appear either.
         await postgres.ExecuteAsync($"REVOKE \"{group}\" FROM \"{group}_b\"");
-        var failure = await Assert.ThrowsAsync<PgRotateException>(() => engine.RotateAsync("logs/app", ct));
+        var failure = await Assert.ThrowsAsync<PgRotateException>(() => engine.RotateAsync(new RotationRequest("logs/app", Force: true), ct));
         Assert.Equal(ErrorCode.RotationFailed, failure.Code);
 
         var versions = await store.ListVersionsAsync("logs/app", ct);

@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using PgRotate.Errors;
+using PgRotate.Rotation;
+using PgRotate.Store;
+
+namespace PgRotate.Scheduling;
+
+/// <summary>
+/// One scheduler tick (<c>rotate --all-due</c>, run from cron or a systemd timer): applies grace ends an interrupted run
+/// left unset, then rotates every due secret. Each secret is on its own: whatever one throws is recorded and the others
+/// still run; a secret another process is rotating is skipped as in progress (the next tick sees it finished), and a
+/// due secret whose previous login is still inside its grace waits for it to end instead of cutting its clients.
+/// </summary>
+public sealed class DueRotations(RotationEngine engine, SqliteStore store)
+{
+    public async Task<DueRun> RunAsync(int parallel, CancellationToken cancellationToken)
+    {
+        var repaired = new ConcurrentBag<string>();
+        var rotated = new ConcurrentBag<RotationResult>();
+        var inProgress = new ConcurrentBag<string>();
+        var waiting = new ConcurrentBag<DueRun.Waiting>();
+        var failed = new ConcurrentBag<DueRun.Failure>();
+
+        foreach (var (secret, version, _, _) in await store.ListUnappliedGraceAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await IsolatedAsync(secret, failed, inProgress, async () =>
+            {
+                if (await engine.RepairGraceAsync(secret, version, cancellationToken).ConfigureAwait(false))
+                {
+                    repaired.Add(secret);
+                }
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        var interrupted = await store.ListInterruptedRotationsAsync(cancellationToken).ConfigureAwait(false);
+        var due = await engine.DueAsync(cancellationToken).ConfigureAwait(false);
+        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, async (secret, ct) =>
+        {
+            await IsolatedAsync(secret.Name, failed, inProgress, async () =>
+            {
+                // An interrupted rotation is finished whatever the grace: its pending login may already have the new
+                // password. A new one waits; it stays due, so the first tick after the grace ends rotates it.
+                if (!interrupted.Contains(secret.Name) && await engine.GraceEndAsync(secret.Name, ct).ConfigureAwait(false) is var (login, until))
+                {
+                    waiting.Add(new DueRun.Waiting(secret.Name, login, until));
+                    return;
+                }
+
+                rotated.Add(await engine.RotateAsync(secret.Name, ct).ConfigureAwait(false));
+            }, ct).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+
+        return new DueRun(
+            repaired.Order(StringComparer.Ordinal).ToList(),
+            rotated.OrderBy(r => r.Secret, StringComparer.Ordinal).ToList(),
+            inProgress.Distinct().Order(StringComparer.Ordinal).ToList(),
+            waiting.OrderBy(w => w.Secret, StringComparer.Ordinal).ToList(),
+            failed.OrderBy(f => f.Secret, StringComparer.Ordinal).ToList());
+    }
+
+    private static async Task IsolatedAsync(string secret, ConcurrentBag<DueRun.Failure> failed, ConcurrentBag<string> inProgress, Func<Task> action, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        catch (PgRotateException e) when (e.Code == ErrorCode.RotationInProgress)
+        {
+            inProgress.Add(secret);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            failed.Add(new DueRun.Failure(secret, e));
+        }
+    }
+}

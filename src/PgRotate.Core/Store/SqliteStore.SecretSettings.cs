@@ -1,0 +1,29 @@
+using PgRotate.Errors;
+using PgRotate.Scheduling;
+
+namespace PgRotate.Store;
+
+public sealed partial class SqliteStore
+{
+    /// <summary>
+    /// <c>secret update</c>: the settings that decide when and how long, never which roles or where. Changes only
+    /// schedule, grace_ms, check_sql and next_rotation_at, and records <paramref name="detail"/> (which must hold no
+    /// secret value) in the history, in one transaction.
+    /// </summary>
+    public async Task UpdateSecretSettingsAsync(string name, Schedule? schedule, TimeSpan? grace, string? checkSql, DateTimeOffset? nextRotationAt, string detail, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = BeginWriteTransaction(connection);
+        var changed = await ExecuteAsync(connection, transaction,
+            "UPDATE secrets SET schedule = $schedule, grace_ms = $grace, check_sql = $check, next_rotation_at = $next WHERE name = $n", cancellationToken,
+            ("$n", name), ("$schedule", schedule?.Text), ("$grace", (long?)grace?.TotalMilliseconds), ("$check", checkSql),
+            ("$next", nextRotationAt is { } next ? Format(next) : null)).ConfigureAwait(false);
+        if (changed == 0)
+        {
+            throw new PgRotateException(ErrorCode.NotFound, $"unknown secret {name}; 'pgrotate secret list' shows the registered ones");
+        }
+
+        await AppendHistoryAsync(connection, transaction, name, null, "updated", detail, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
