@@ -1,6 +1,8 @@
+using System.Security.Authentication;
 using Npgsql;
 using PgRotate.Credentials;
 using PgRotate.Crypto;
+using PgRotate.Errors;
 using PgRotate.Postgres;
 using PgRotate.Secrets;
 using PgRotate.Targets;
@@ -93,6 +95,18 @@ public sealed class TargetTlsTests
         Assert.DoesNotContain("SSL", CredentialFormats.Render(credential, CredentialFormat.Env));
         Assert.DoesNotContain("ssl", CredentialFormats.Render(credential, CredentialFormat.Service));
         Assert.DoesNotContain("SSL", CredentialFormats.Render(credential, CredentialFormat.Conn));
+    }
+
+    [Fact]
+    public void A_refused_certificate_is_not_retried_but_a_dropped_connection_is()
+    {
+        var refusedCertificate = new PgRotateException(ErrorCode.TargetUnreachable, "the TLS certificate of db.example is issued for other.example",
+            new NpgsqlException("Exception while performing SSL handshake", new AuthenticationException("rejected")));
+        var dropped = new PgRotateException(ErrorCode.TargetUnreachable, "cannot connect",
+            new NpgsqlException("Exception while reading from stream", new IOException("reset")));
+
+        Assert.False(PostgresErrors.IsTransient(refusedCertificate));
+        Assert.True(PostgresErrors.IsTransient(dropped));
     }
 
     private static Credential CredentialFor(string connectionString)
