@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text.RegularExpressions;
 using Npgsql;
 using PgRotate.Errors;
@@ -48,6 +49,8 @@ public static partial class PostgresErrors
                 };
             case NpgsqlException when RefusedAuthenticationMethod(exception) is { } method:
                 return new PgRotateException(ErrorCode.AuthenticationFailed, $"{what}: {RefusalText(method)}", exception);
+            case NpgsqlException { InnerException: AuthenticationException tls }:
+                return new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: TLS handshake failed: {Scrub(tls.Message)}", tls);
             case NpgsqlException { InnerException: SocketException socket }:
                 return new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: cannot connect: {socket.Message}", exception);
             case NpgsqlException { InnerException: TimeoutException }:
@@ -93,8 +96,8 @@ public static partial class PostgresErrors
             or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.AdminShutdown
             or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.CrashShutdown,
         NpgsqlException npgsql => npgsql.IsTransient,
-        // A refused certificate or a server without TLS (TargetConnector's TLS diagnosis) does not heal by retrying.
-        PgRotateException { Code: ErrorCode.TargetUnreachable, InnerException: NpgsqlException { IsTransient: false } and not PostgresException } => false,
+        // A refused certificate or a server without TLS does not heal by retrying.
+        PgRotateException { Code: ErrorCode.TargetUnreachable, InnerException: AuthenticationException } => false,
         PgRotateException { Code: ErrorCode.TargetUnreachable } => true,
         PgRotateException { InnerException: { } inner } => IsTransient(inner),
         SocketException or TimeoutException or IOException => true,

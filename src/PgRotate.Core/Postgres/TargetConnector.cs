@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Security.Authentication;
 using Npgsql;
 using PgRotate.Crypto;
 using PgRotate.Errors;
@@ -258,7 +259,8 @@ public sealed class TargetConnector : IAsyncDisposable
                 settings.RootCertificate, cancellationToken).ConfigureAwait(false);
             if (reason is not null)
             {
-                return new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: {reason}", exception);
+                // Carried as an AuthenticationException: a TLS failure is not retried (PostgresErrors.IsTransient).
+                return new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: {reason}", new AuthenticationException(reason, exception));
             }
         }
 

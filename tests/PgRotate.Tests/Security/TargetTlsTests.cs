@@ -100,12 +100,13 @@ public sealed class TargetTlsTests
     [Fact]
     public void A_refused_certificate_is_not_retried_but_a_dropped_connection_is()
     {
-        var refusedCertificate = new PgRotateException(ErrorCode.TargetUnreachable, "the TLS certificate of db.example is issued for other.example",
-            new NpgsqlException("Exception while performing SSL handshake", new AuthenticationException("rejected")));
-        var dropped = new PgRotateException(ErrorCode.TargetUnreachable, "cannot connect",
-            new NpgsqlException("Exception while reading from stream", new IOException("reset")));
+        var refusedCertificate = PostgresErrors.Translate(
+            new NpgsqlException("Exception while performing SSL handshake", new AuthenticationException("The remote certificate was rejected")), "target t");
+        var dropped = PostgresErrors.Translate(new NpgsqlException("Exception while reading from stream", new IOException("reset")), "target t");
 
+        Assert.Equal((ErrorCode.TargetUnreachable, "target t: TLS handshake failed: The remote certificate was rejected"), (refusedCertificate.Code, refusedCertificate.Message));
         Assert.False(PostgresErrors.IsTransient(refusedCertificate));
+        Assert.Equal(ErrorCode.TargetUnreachable, dropped.Code);
         Assert.True(PostgresErrors.IsTransient(dropped));
     }
 
