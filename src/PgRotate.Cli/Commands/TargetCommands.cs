@@ -176,7 +176,7 @@ public static class TargetCommands
 
                 if (report.Recommended.Count > 0)
                 {
-                    await o.WriteLineAsync($"recommended: lets 'secret adopt-finish' name the clients (application and address) still connected as an adopted role:");
+                    await o.WriteLineAsync("recommended: lets 'secret adopt-finish' name the clients (application and address) still connected as an adopted role:");
                     foreach (var statement in report.Recommended)
                     {
                         await o.WriteLineAsync("  " + statement);

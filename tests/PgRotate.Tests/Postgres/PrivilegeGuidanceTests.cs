@@ -157,6 +157,28 @@ public sealed class PrivilegeGuidanceTests(PostgresFixture postgres)
         (await sandbox.RunAsync("rotate", "orders/app")).Ok();
     }
 
+    [Fact]
+    public async Task A_group_that_lost_connect_fails_the_rotation_test_naming_the_login_and_the_grant()
+    {
+        using var sandbox = new CliSandbox(postgres);
+        (await sandbox.RunAsync("init")).Ok();
+        var database = await postgres.CreateDatabaseAsync();
+        var (rotator, password) = await RotatorAsync("CREATEROLE");
+        (await AddTargetAsync(sandbox, "t", rotator, password, database)).Ok();
+        var group = Unique.Name("app");
+        (await sandbox.RunAsync("secret", "add", "orders/app", "--target", "t", "--group", group)).Ok();
+        await postgres.ExecuteAsync($"REVOKE CONNECT ON DATABASE {Sql.Identifier(database)} FROM PUBLIC");
+        await postgres.ExecuteAsync($"GRANT CONNECT ON DATABASE {Sql.Identifier(database)} TO {Sql.Identifier(rotator)}");
+
+        var line = (await sandbox.RunAsync("rotate", "orders/app")).FailsWith(14);
+
+        Assert.Contains($"{group}_b may not connect to database {database}: ", line);
+        Assert.Contains($"GRANT CONNECT ON DATABASE \"{database}\" TO the group role of \"{group}_b\"", line);
+        var check = await sandbox.RunAsync("target", "check", "t");
+        check.FailsWith(PermissionDenied);
+        Assert.Equal([$"GRANT CONNECT ON DATABASE \"{database}\" TO \"{group}\";"], PrintedStatements(check.Out));
+    }
+
     private async Task<string> DatabaseWithoutPublicConnectAsync()
     {
         var database = await postgres.CreateDatabaseAsync();
