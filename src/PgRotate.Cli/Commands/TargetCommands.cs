@@ -111,14 +111,13 @@ public static class TargetCommands
             var targetName = SecretName.ParseTarget(parse.GetValue(NameArgument));
             var store = await context.OpenStoreAsync(cancellationToken);
             var target = await store.GetTargetAsync(targetName, cancellationToken);
-            var managed = (await store.ListSecretsAsync(cancellationToken)).Where(s => s.Target == target.Name)
+            var secrets = (await store.ListSecretsAsync(cancellationToken)).Where(s => s.Target == target.Name).ToList();
+            var extraGroups = (parse.GetValue(groups) ?? []).Select(g => RoleName.Parse(g, "group role name", RoleName.MaxBytes - 2).Value).ToList();
+            var managed = secrets
                 .SelectMany(s => s.Strategy == Strategy.Single ? [s.Group.Value] : new[] { s.Group.Value }.Concat(s.Logins.Select(l => l.Value)))
-                .Concat((parse.GetValue(groups) ?? []).SelectMany(g =>
-                {
-                    var group = RoleName.Parse(g, "group role name", RoleName.MaxBytes - 2).Value;
-                    return new[] { group, group + "_a", group + "_b" };
-                }))
+                .Concat(extraGroups.SelectMany(group => new[] { group, group + "_a", group + "_b" }))
                 .Distinct().ToList();
+            var groupRoles = secrets.Select(s => s.Group.Value).Concat(extraGroups).Distinct().ToList();
             var transport = await TransportReport.InspectAsync(context.Connector, target, cancellationToken);
             var warnings = new[] { TargetTls.Warning(target), transport.TrustWarning(target) }.OfType<string>().ToList();
             foreach (var warning in warnings)
@@ -127,7 +126,7 @@ public static class TargetCommands
             }
 
             await using var connection = await context.Connector.OpenAdminAsync(target, cancellationToken);
-            var report = await RotatorPrivileges.ReadAsync(connection, managed, cancellationToken);
+            var report = await RotatorPrivileges.ReadAsync(connection, managed, groupRoles, cancellationToken);
             if (context.Json)
             {
                 await context.Out.WriteLineAsync(JsonOutput.Serialize(new
@@ -139,8 +138,9 @@ public static class TargetCommands
                         certificateIssuerVerified = transport.CertificateIssuerVerified, certificateNameVerified = transport.CertificateNameVerified,
                     },
                     authMethod = transport.AuthMethod, acceptsWrongPassword = transport.AcceptsWrongPassword, warnings,
-                    user = report.User, superuser = report.IsSuperuser, createRole = report.HasCreateRole, sufficient = report.Sufficient,
-                    roles = report.Roles, missingGrants = report.MissingGrants, notes = report.Notes, hardening = report.Hardening,
+                    user = report.User, superuser = report.IsSuperuser, createRole = report.HasCreateRole, readAllStats = report.CanReadAllStats,
+                    sufficient = report.Sufficient, roles = report.Roles, missingGrants = report.MissingGrants, notes = report.Notes,
+                    hardening = report.Hardening, recommended = report.Recommended,
                 }));
             }
             else
@@ -153,10 +153,11 @@ public static class TargetCommands
                 await o.WriteLineAsync(transport.AuthMethod == TransportReport.NoPassword
                     ? $"auth: none, the server asked {target.Username} for no password (trust, peer or cert)"
                     : $"auth: {transport.AuthMethod}" + (transport.AcceptsWrongPassword ? "" : ", a wrong password is refused"));
-                await o.WriteLineAsync($"admin {report.User}: superuser {YesNo(report.IsSuperuser)}, createrole {YesNo(report.HasCreateRole)}");
+                await o.WriteLineAsync($"admin {report.User}: superuser {YesNo(report.IsSuperuser)}, createrole {YesNo(report.HasCreateRole)}, pg_read_all_stats {YesNo(report.CanReadAllStats)}");
                 foreach (var role in report.Roles)
                 {
-                    await o.WriteLineAsync($"  role {role.Name}: " + (role.Exists ? $"exists, admin option {YesNo(role.HasAdminOption)}" : "does not exist yet"));
+                    var connect = role.CanConnect is { } can ? $", its logins can connect to {report.Database}: {YesNo(can)}" : "";
+                    await o.WriteLineAsync($"  role {role.Name}: " + (role.Exists ? $"exists, admin option {YesNo(role.HasAdminOption)}" : "does not exist yet") + connect);
                 }
 
                 foreach (var note in report.Notes)
@@ -168,6 +169,15 @@ public static class TargetCommands
                 {
                     await o.WriteLineAsync("optional: keep SCRAM verifiers out of the server log and pg_stat_statements (superuser):");
                     foreach (var statement in report.Hardening)
+                    {
+                        await o.WriteLineAsync("  " + statement);
+                    }
+                }
+
+                if (report.Recommended.Count > 0)
+                {
+                    await o.WriteLineAsync("recommended: lets 'secret adopt-finish' name the clients (application and address) still connected as an adopted role:");
+                    foreach (var statement in report.Recommended)
                     {
                         await o.WriteLineAsync("  " + statement);
                     }

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text.RegularExpressions;
 using Npgsql;
 using PgRotate.Errors;
@@ -12,6 +13,17 @@ namespace PgRotate.Postgres;
 /// </summary>
 public static partial class PostgresErrors
 {
+    /// <summary>
+    /// As <see cref="Translate(Exception, string)"/>, for a statement run as <paramref name="target"/>'s admin role: a
+    /// permission denied names that role and the statements that fix it.
+    /// </summary>
+    public static PgRotateException Translate(Exception exception, string what, Targets.Target target) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege } pg
+            ? new PgRotateException(ErrorCode.PermissionDenied,
+                $"{what}: {Scrub(pg.MessageText)}: {target.Username} lacks the privilege; as a superuser, run what 'pgrotate target check {target.Name}' prints (on PostgreSQL 16+ CREATEROLE and the ADMIN option on each role it changes: GRANT \"role\" TO {Sql.Identifier(target.Username)} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE; on 15 CREATEROLE: ALTER ROLE {Sql.Identifier(target.Username)} CREATEROLE;)",
+                pg)
+            : Translate(exception, what);
+
     public static PgRotateException Translate(Exception exception, string what)
     {
         switch (exception)
@@ -29,7 +41,7 @@ public static partial class PostgresErrors
                     PostgresErrorCodes.InvalidCatalogName =>
                         new PgRotateException(ErrorCode.InvalidInput, $"{what}: {text}", pg),
                     PostgresErrorCodes.InsufficientPrivilege =>
-                        new PgRotateException(ErrorCode.PermissionDenied, $"{what}: {text}; 'pgrotate target check' prints the grants the rotator needs", pg),
+                        new PgRotateException(ErrorCode.PermissionDenied, $"{what}: {text}: the target's admin role lacks the privilege; as a superuser, run the statements 'pgrotate target check TARGET --group GROUP' prints", pg),
                     PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
                         or PostgresErrorCodes.TooManyConnections =>
                         new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: {text}", pg),
@@ -37,6 +49,8 @@ public static partial class PostgresErrors
                 };
             case NpgsqlException when RefusedAuthenticationMethod(exception) is { } method:
                 return new PgRotateException(ErrorCode.AuthenticationFailed, $"{what}: {RefusalText(method)}", exception);
+            case NpgsqlException { InnerException: AuthenticationException tls }:
+                return new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: TLS handshake failed: {Scrub(tls.Message)}", tls);
             case NpgsqlException { InnerException: SocketException socket }:
                 return new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: cannot connect: {socket.Message}", exception);
             case NpgsqlException { InnerException: TimeoutException }:
@@ -82,6 +96,8 @@ public static partial class PostgresErrors
             or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.AdminShutdown
             or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.CrashShutdown,
         NpgsqlException npgsql => npgsql.IsTransient,
+        // A refused certificate or a server without TLS does not heal by retrying.
+        PgRotateException { Code: ErrorCode.TargetUnreachable, InnerException: AuthenticationException } => false,
         PgRotateException { Code: ErrorCode.TargetUnreachable } => true,
         PgRotateException { InnerException: { } inner } => IsTransient(inner),
         SocketException or TimeoutException or IOException => true,

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Security.Authentication;
 using Npgsql;
 using PgRotate.Crypto;
 using PgRotate.Errors;
@@ -44,7 +45,7 @@ public sealed class TargetConnector : IAsyncDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw await FailureAsync(e, target, AdminWhat(target), cancellationToken).ConfigureAwait(false);
+            throw await FailureAsync(e, target, AdminWhat(target), target.Username, database, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -100,7 +101,7 @@ public sealed class TargetConnector : IAsyncDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw await FailureAsync(e, target, $"login as {username} on {target.Address}", cancellationToken).ConfigureAwait(false);
+            throw await FailureAsync(e, target, $"login as {username} on {target.Address}", username, database, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -139,7 +140,7 @@ public sealed class TargetConnector : IAsyncDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw await FailureAsync(e, target, AdminWhat(target), cancellationToken).ConfigureAwait(false);
+            throw await FailureAsync(e, target, AdminWhat(target), target.Username, null, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -181,7 +182,7 @@ public sealed class TargetConnector : IAsyncDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw await FailureAsync(e, target, AdminWhat(target), cancellationToken).ConfigureAwait(false);
+            throw await FailureAsync(e, target, AdminWhat(target), target.Username, null, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -236,8 +237,20 @@ public sealed class TargetConnector : IAsyncDisposable
     /// The failure as one line with a stable code. A driver failure on a connection that requires TLS is looked at once
     /// more (<see cref="TlsDiagnosis"/>), since Npgsql does not say why it refused a certificate.
     /// </summary>
-    private static async Task<PgRotateException> FailureAsync(Exception exception, Target target, string what, CancellationToken cancellationToken)
+    private static async Task<PgRotateException> FailureAsync(Exception exception, Target target, string what, string user, string? database, CancellationToken cancellationToken)
     {
+        if (PostgresErrors.FirstHostFailure(exception) is PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege } denied)
+        {
+            // At login, "permission denied for database": the role lacks CONNECT (revoked from PUBLIC, never granted to it).
+            var db = database ?? target.Database;
+            var grantee = user == target.Username
+                ? Sql.Identifier(user)
+                : $"the group role of {Sql.Identifier(user)} ('pgrotate target check {target.Name} --group GROUP' prints the statement)";
+            return new PgRotateException(ErrorCode.PermissionDenied,
+                $"{what}: {user} may not connect to database {db}: {PostgresErrors.Scrub(denied.MessageText)}; run as a superuser or the database's owner: GRANT CONNECT ON DATABASE {Sql.Identifier(db)} TO {grantee};",
+                exception);
+        }
+
         if (exception is NpgsqlException and not PostgresException && exception.InnerException is not (SocketException or TimeoutException)
             && PostgresErrors.RefusedAuthenticationMethod(exception) is null && !target.Host.Contains(',', StringComparison.Ordinal))
         {
@@ -246,7 +259,8 @@ public sealed class TargetConnector : IAsyncDisposable
                 settings.RootCertificate, cancellationToken).ConfigureAwait(false);
             if (reason is not null)
             {
-                return new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: {reason}", exception);
+                // Carried as an AuthenticationException: a TLS failure is not retried (PostgresErrors.IsTransient).
+                return new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: {reason}", new AuthenticationException(reason, exception));
             }
         }
 

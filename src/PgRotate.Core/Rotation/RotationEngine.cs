@@ -325,7 +325,7 @@ public sealed class RotationEngine(
                 throw;
             }
 
-            throw PostgresErrors.Translate(e, $"on target {target.Name}, {statement.Display}");
+            throw PostgresErrors.Translate(e, $"on target {target.Name}, {statement.Display}", target);
         }
     }
 

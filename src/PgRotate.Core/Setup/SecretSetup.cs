@@ -38,6 +38,7 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
             PasswordGenerator.Generate(), Stage.Pending, time.GetUtcNow(), null, null);
 
         await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
+        await RotatorPrivileges.EnsureSufficientAsync(connection, secret, target.Name, cancellationToken).ConfigureAwait(false);
         var roles = await RoleCatalog.ReadAsync(connection, [secret.Group.Value, .. secret.Logins.Select(l => l.Value)], cancellationToken).ConfigureAwait(false);
         var adminRole = await RoleCatalog.SessionUserAsync(connection, cancellationToken).ConfigureAwait(false);
         var iterations = await ScramIterationsAsync(connection, cancellationToken).ConfigureAwait(false);

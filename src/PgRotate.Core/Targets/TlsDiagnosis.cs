@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Npgsql;
 
@@ -93,7 +94,20 @@ public static class TlsDiagnosis
             if (roots is not null)
             {
                 var trusted = new X509Certificate2Collection();
-                trusted.ImportFromPemFile(roots);
+                if (!File.Exists(roots))
+                {
+                    return $"Root Certificate {roots} does not exist, so the TLS certificate of {host} cannot be checked";
+                }
+
+                try
+                {
+                    trusted.ImportFromPemFile(roots);
+                }
+                catch (CryptographicException)
+                {
+                    return $"Root Certificate {roots} holds no PEM certificate, so the TLS certificate of {host} cannot be checked";
+                }
+
                 chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
                 chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
                 chain.ChainPolicy.ExtraStore.AddRange(trusted);

@@ -1,6 +1,8 @@
+using System.Security.Authentication;
 using Npgsql;
 using PgRotate.Credentials;
 using PgRotate.Crypto;
+using PgRotate.Errors;
 using PgRotate.Postgres;
 using PgRotate.Secrets;
 using PgRotate.Targets;
@@ -93,6 +95,19 @@ public sealed class TargetTlsTests
         Assert.DoesNotContain("SSL", CredentialFormats.Render(credential, CredentialFormat.Env));
         Assert.DoesNotContain("ssl", CredentialFormats.Render(credential, CredentialFormat.Service));
         Assert.DoesNotContain("SSL", CredentialFormats.Render(credential, CredentialFormat.Conn));
+    }
+
+    [Fact]
+    public void A_refused_certificate_is_not_retried_but_a_dropped_connection_is()
+    {
+        var refusedCertificate = PostgresErrors.Translate(
+            new NpgsqlException("Exception while performing SSL handshake", new AuthenticationException("The remote certificate was rejected")), "target t");
+        var dropped = PostgresErrors.Translate(new NpgsqlException("Exception while reading from stream", new IOException("reset")), "target t");
+
+        Assert.Equal((ErrorCode.TargetUnreachable, "target t: TLS handshake failed: The remote certificate was rejected"), (refusedCertificate.Code, refusedCertificate.Message));
+        Assert.False(PostgresErrors.IsTransient(refusedCertificate));
+        Assert.Equal(ErrorCode.TargetUnreachable, dropped.Code);
+        Assert.True(PostgresErrors.IsTransient(dropped));
     }
 
     private static Credential CredentialFor(string connectionString)

@@ -84,6 +84,20 @@ public sealed class TlsTests(PostgresFixture postgres, TlsCluster tls) : IClassF
     }
 
     [Fact]
+    public async Task A_root_certificate_file_that_does_not_exist_is_named_in_one_line()
+    {
+        using var sandbox = await InitializedAsync();
+        var missing = Path.Combine(tls.Directory, "missing-ca.crt");
+
+        var line = (await AddSuperuserTargetAsync(sandbox, "missing-ca", $"Host=localhost;SSL Mode=VerifyFull;Root Certificate={missing}"))
+            .FailsWith(TargetUnreachable);
+
+        Assert.Equal(
+            $"pgrotate: target missing-ca (localhost:{tls.Cluster.Port}/postgres) as postgres: Root Certificate {missing} does not exist, so the TLS certificate of localhost cannot be checked",
+            line);
+    }
+
+    [Fact]
     public async Task A_mode_that_requires_tls_is_refused_in_one_line_by_a_server_without_tls()
     {
         using var sandbox = new CliSandbox(postgres);
