@@ -218,11 +218,14 @@ public static class SecretCommands
                         context.Host.Error.WriteLine($"no sessions of the old login for {Durations.Format(elapsed)} of {Durations.Format(period)}…");
                     }
                 });
-                await new SecretSetup(store, context.Connector, context.Time).FinishAdoptionAsync(name, period, TimeSpan.FromSeconds(5), progress, cancellationToken);
+                var finished = await new SecretSetup(store, context.Connector, context.Time).FinishAdoptionAsync(name, period, TimeSpan.FromSeconds(5), progress, cancellationToken);
                 var secret = await store.GetSecretAsync(name, cancellationToken);
+                var text = !finished
+                    ? $"adoption of {secret.Name} is already finished; nothing changed"
+                    : $"adopted: {secret.Group} can no longer log in; its clients use {string.Join(" / ", secret.Logins)}";
                 await context.Out.WriteLineAsync(context.Json
-                    ? JsonOutput.Serialize(new { name = secret.Name, group = secret.Group.Value, adoption = secret.Adoption })
-                    : $"adopted: {secret.Group} can no longer log in; its clients use {string.Join(" / ", secret.Logins)}");
+                    ? JsonOutput.Serialize(new { name = secret.Name, group = secret.Group.Value, adoption = secret.Adoption, alreadyFinished = !finished })
+                    : text);
                 return ExitCodes.Ok;
             }, NameArgument, quiet);
     }

@@ -184,14 +184,21 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
 
     /// <summary>
     /// Ends an adoption: once no session of the old single login has been seen for <paramref name="quietPeriod"/>,
-    /// the group role stops being able to log in. Sessions still open are listed instead.
+    /// the group role stops being able to log in. Sessions still open are listed instead. Returns false, touching
+    /// nothing, when the adoption was already finished (a rerun, e.g. from a script, is not an error).
     /// </summary>
-    public async Task FinishAdoptionAsync(string name, TimeSpan quietPeriod, TimeSpan pollInterval, IProgress<TimeSpan>? progress, CancellationToken cancellationToken)
+    public async Task<bool> FinishAdoptionAsync(string name, TimeSpan quietPeriod, TimeSpan pollInterval, IProgress<TimeSpan>? progress, CancellationToken cancellationToken)
     {
         var secret = await store.GetSecretAsync(SecretName.ParseSecret(name), cancellationToken).ConfigureAwait(false);
+        if (secret.Adoption == Adoption.Adopted)
+        {
+            return false;
+        }
+
         if (secret.Adoption != Adoption.Adopting)
         {
-            throw new PgRotateException(ErrorCode.IncompatibleState, $"secret {secret.Name} is not being adopted (adoption: {secret.Adoption.ToString().ToLowerInvariant()})");
+            throw new PgRotateException(ErrorCode.IncompatibleState,
+                $"secret {secret.Name} adopted no role, so there is no adoption to finish (secret add without --adopt created its roles)");
         }
 
         var target = await store.GetTargetAsync(secret.Target, cancellationToken).ConfigureAwait(false);
@@ -219,6 +226,7 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
 
         await ApplyAsync(connection, [RoleSql.NoLogin(secret.Group)], target.Name, cancellationToken).ConfigureAwait(false);
         await store.SetAdoptionAsync(secret.Name, Adoption.Adopted, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>
