@@ -59,13 +59,38 @@ public static class DriftDoctor
 
         if (secret.LoginB is { } b && roles.TryGetValue(secret.LoginA.Value, out var a) && roles.TryGetValue(b.Value, out var bState))
         {
-            var onlyA = a.OtherSettings.Except(bState.OtherSettings).ToList();
-            var onlyB = bState.OtherSettings.Except(a.OtherSettings).ToList();
+            var onlyA = a.SettingsBeyondRole.Except(bState.SettingsBeyondRole).ToList();
+            var onlyB = bState.SettingsBeyondRole.Except(a.SettingsBeyondRole).ToList();
             if (onlyA.Count > 0 || onlyB.Count > 0)
             {
                 var differences = onlyA.Select(s => $"{secret.LoginA}: {s}").Concat(onlyB.Select(s => $"{b}: {s}"));
                 Add(b, "settings_differ", $"role settings differ between {secret.LoginA} and {b} ({string.Join(", ", differences)}); clients would behave differently after a rotation", null);
             }
+            else if (group is not null)
+            {
+                // Both logins agree; they should also agree with the group, whose settings are what the application
+                // is meant to get (an adopted role's, or what a DBA sets on the group by habit) but which PostgreSQL
+                // applies only to sessions that log in as the group itself.
+                foreach (var login in secret.Logins)
+                {
+                    AddSettingsFromGroup(login, roles[login.Value]);
+                }
+            }
+        }
+
+        void AddSettingsFromGroup(RoleName login, RoleState state)
+        {
+            var missing = group!.SettingsBeyondRole.Except(state.SettingsBeyondRole).ToList();
+            var extra = state.SettingsBeyondRole.Where(s => !group.SettingsBeyondRole.Any(g => g.Database == s.Database && g.Name == s.Name)).ToList();
+            if (missing.Count == 0 && extra.Count == 0)
+            {
+                return;
+            }
+
+            var parts = missing.Select(s => $"{secret.Group} has {s}").Concat(extra.Select(s => $"only {login} has {s}"));
+            Add(login, "settings_differ_from_group",
+                $"login role {login} does not carry the settings of {secret.Group} ({string.Join(", ", parts)}): sessions get the settings of the role they log in as, not of the group",
+                FixSettings([.. missing.Select(s => (login, s)), .. extra.Select(s => (secret.Group, s))]));
         }
 
         foreach (var (role, what) in await DirectHoldingsAsync(connection, secret.Logins.Select(l => l.Value).ToArray(), cancellationToken).ConfigureAwait(false))
@@ -76,6 +101,23 @@ public static class DriftDoctor
         }
 
         return drifts;
+    }
+
+    /// <summary>
+    /// Statements that copy settings onto roles (the group's to a login that lacks them, a login's own to the group), or
+    /// null when one of them cannot be written safely; the message still names it.
+    /// </summary>
+    private static RoleStatement? FixSettings(IEnumerable<(RoleName Role, RoleSetting Setting)> copies)
+    {
+        try
+        {
+            var statements = copies.Select(c => RoleSql.SetSetting(c.Role, c.Setting).Text).ToList();
+            return RoleStatement.Plain(string.Join("; ", statements));
+        }
+        catch (PgRotateException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

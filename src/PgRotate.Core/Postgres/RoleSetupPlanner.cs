@@ -51,14 +51,19 @@ public static class RoleSetupPlanner
         var plan = new List<RoleStatement>();
         var adoptions = new List<RoleAdoption>();
         var group = roles.GetValueOrDefault(secret.Group.Value);
+        // The settings clients of an adopted login group had (statement_timeout, search_path, …): they apply only to
+        // sessions that log in as the group, so the logins that replace it get copies.
+        IReadOnlyList<RoleSetting> inherited = [];
         if (group is null)
         {
             plan.Add(RoleSql.CreateGroup(secret.Group));
         }
         else if (group.CanLogin && !known)
         {
+            inherited = group.SettingsBeyondRole;
             adoptions.Add(new RoleAdoption(secret.Group.Value,
-                $"can log in: its clients keep logging in as it until 'pgrotate secret adopt-finish {secret.Name}'; {secret.LoginA} and {secret.LoginB} act as it"));
+                $"can log in: its clients keep logging in as it until 'pgrotate secret adopt-finish {secret.Name}'; {secret.LoginA} and {secret.LoginB} act as it" +
+                (inherited.Count == 0 ? "" : $" and get copies of its settings ({string.Join(", ", inherited)})")));
         }
         else if (group.CanLogin && !adopt && secret.Adoption == Adoption.None)
         {
@@ -107,6 +112,11 @@ public static class RoleSetupPlanner
             {
                 plan.Add(RoleSql.SetDefaultRole(login, secret.Group));
                 changes.Add($"defaults to role {secret.Group}");
+            }
+
+            foreach (var setting in inherited.Where(setting => state is null || !state.SettingsBeyondRole.Contains(setting)))
+            {
+                plan.Add(RoleSql.SetSetting(login, setting));
             }
 
             if (state is not null && !known)
