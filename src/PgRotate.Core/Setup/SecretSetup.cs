@@ -41,10 +41,14 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
         var roles = await RoleCatalog.ReadAsync(connection, [secret.Group.Value, .. secret.Logins.Select(l => l.Value)], cancellationToken).ConfigureAwait(false);
         var adminRole = await RoleCatalog.SessionUserAsync(connection, cancellationToken).ConfigureAwait(false);
         var iterations = await ScramIterationsAsync(connection, cancellationToken).ConfigureAwait(false);
-        var verifier = first is null ? null : ScramVerifier.Create(first.Password, iterations);
+        // The first credential goes to its login; a current login that was dropped is recreated with its password, so
+        // rerunning secret add mends it and the clients using it.
+        var password = first is not null ? new LoginPassword(RoleName.Parse(first.Username), ScramVerifier.Create(first.Password, iterations))
+            : current is not null && !roles.ContainsKey(current.Username) ? new LoginPassword(RoleName.Parse(current.Username), ScramVerifier.Create(current.Password, iterations))
+            : null;
         var isNew = existing is null;
         var adopt = request.Adopt || secret.Adoption != Adoption.None;
-        var plan = RoleSetupPlanner.Plan(secret, roles, adminRole, verifier, adopt, known: !isNew);
+        var plan = RoleSetupPlanner.Plan(secret, roles, adminRole, password, adopt, known: !isNew);
         if (isNew)
         {
             secret = secret with { Adoption = AdoptionOf(secret, roles, plan, request.Adopt) };
