@@ -205,7 +205,7 @@ public static class SecretCommands
     {
         var quiet = new Option<string>("--quiet-period") { Description = "How long no session of the old login must be seen before it is closed", DefaultValueFactory = _ => "1m" };
         return commands.Command("adopt-finish",
-            "Finish adopting a single-user app: once no session of the group role has been seen for the quiet period, make it NOLOGIN; otherwise list the clients still using it",
+            "Finish adopting a single-user app: once no session of the group role has been seen for the quiet period, make it NOLOGIN; otherwise list the clients still using it. On an adoption that is already finished it changes nothing and exits 0",
             async (context, parse, cancellationToken) =>
             {
                 var period = Durations.Parse(parse.GetValue(quiet), "--quiet-period");

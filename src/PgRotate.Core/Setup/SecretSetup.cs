@@ -8,7 +8,7 @@ using PgRotate.Store;
 namespace PgRotate.Setup;
 
 /// <summary>
-/// Registers secrets and sets up their roles on the target (the seed's group + alternating logins), idempotently:
+/// Registers secrets and sets up their roles on the target (a NOLOGIN group that owns the data and two logins that take turns), idempotently:
 /// the first credential is stored as pending before any role changes, all role statements run in one transaction,
 /// and the credential is promoted only after a fresh login proves it acts as the group.
 /// </summary>
