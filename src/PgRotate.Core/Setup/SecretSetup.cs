@@ -8,9 +8,9 @@ using PgRotate.Store;
 namespace PgRotate.Setup;
 
 /// <summary>
-/// Registers secrets and sets up their roles on the target (a NOLOGIN group that owns the data and two logins that take turns), idempotently:
-/// the first credential is stored as pending before any role changes, all role statements run in one transaction,
-/// and the credential is promoted only after a fresh login proves it acts as the group.
+/// Registers secrets and sets up their roles on the target (a NOLOGIN group that owns the data and two logins that
+/// take turns), idempotently: the first credential is stored as pending before any role changes, all role statements
+/// run in one transaction, and the credential is promoted only after a fresh login proves it acts as the group.
 /// </summary>
 public sealed class SecretSetup(SqliteStore store, TargetConnector connector, TimeProvider time)
 {
@@ -43,9 +43,9 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
         var iterations = await ScramIterationsAsync(connection, cancellationToken).ConfigureAwait(false);
         // The first credential goes to its login; a current login that was dropped is recreated with its password, so
         // rerunning secret add mends it and the clients using it.
-        var password = first is not null ? new LoginPassword(RoleName.Parse(first.Username), ScramVerifier.Create(first.Password, iterations))
-            : current is not null && !roles.ContainsKey(current.Username) ? new LoginPassword(RoleName.Parse(current.Username), ScramVerifier.Create(current.Password, iterations))
-            : null;
+        var withPassword = first ?? (current is not null && !roles.ContainsKey(current.Username) ? current : null);
+        var password = withPassword is null ? null
+            : new LoginPassword(RoleName.Parse(withPassword.Username), ScramVerifier.Create(withPassword.Password, iterations));
         var isNew = existing is null;
         var adopt = request.Adopt || secret.Adoption != Adoption.None;
         var plan = RoleSetupPlanner.Plan(secret, roles, adminRole, password, adopt, known: !isNew);
