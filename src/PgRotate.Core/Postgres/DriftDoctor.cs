@@ -6,10 +6,11 @@ using PgRotate.Targets;
 namespace PgRotate.Postgres;
 
 /// <summary>
-/// Compares a secret's roles on the server with the pattern: each login a member of the group and defaulting to it,
-/// identical other settings on both logins, the group unable to log in (once adopted), and no privileges or objects
-/// held by a login role directly (they belong to the group; a login's own grants break ownership and block DROP ROLE).
-/// Nothing in PostgreSQL stops a login from undoing its own setup, so this is checked, not assumed.
+/// Compares a secret's roles on the server with the pattern: every role present, each login a member of the group and
+/// defaulting to it, the same other settings on both logins and on the group, the group unable to log in (once
+/// adopted), and no privileges or objects held by a login role directly (they belong to the group; a login's own
+/// grants break ownership and block DROP ROLE); then logs in with the credentials clients use. Nothing in PostgreSQL
+/// stops a login from undoing its own setup, so this is checked, not assumed. Each drift carries its fix.
 /// </summary>
 public static class DriftDoctor
 {

@@ -54,16 +54,15 @@ public static class RoleSetupPlanner
         var plan = new List<RoleStatement>();
         var adoptions = new List<RoleAdoption>();
         var group = roles.GetValueOrDefault(secret.Group.Value);
-        // The settings clients of an adopted login group had (statement_timeout, search_path, …): they apply only to
-        // sessions that log in as the group, so the logins that replace it get copies.
-        IReadOnlyList<RoleSetting> inherited = [];
+        // The group's own settings (statement_timeout, search_path, …): PostgreSQL applies them only to sessions that
+        // log in as the group, so the logins get copies. For an adopted login group they are what its clients had.
+        var inherited = group is not null && !known ? group.SettingsBeyondRole : [];
         if (group is null)
         {
             plan.Add(RoleSql.CreateGroup(secret.Group));
         }
         else if (group.CanLogin && !known)
         {
-            inherited = group.SettingsBeyondRole;
             adoptions.Add(new RoleAdoption(secret.Group.Value,
                 $"can log in: its clients keep logging in as it until 'pgrotate secret adopt-finish {secret.Name}'; {secret.LoginA} and {secret.LoginB} act as it" +
                 (inherited.Count == 0 ? "" : $" and get copies of its settings ({string.Join(", ", inherited)})")));

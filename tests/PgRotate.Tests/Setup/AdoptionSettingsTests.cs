@@ -120,6 +120,23 @@ public sealed class AdoptionSettingsTests(PostgresFixture postgres)
         Assert.Contains($"fix: ALTER ROLE \"{group}\" IN DATABASE \"{database}\" SET \"work_mem\" = '16MB';", run.Out);
     }
 
+    [Fact]
+    public async Task A_new_secret_under_an_existing_nologin_group_gives_its_logins_the_groups_settings()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync(database);
+        var group = Unique.Name("app");
+        await postgres.ExecuteAsync($"CREATE ROLE {Sql.Identifier(group)} NOLOGIN");
+        await postgres.ExecuteAsync($"ALTER ROLE {Sql.Identifier(group)} SET statement_timeout = '45s'");
+
+        (await sandbox.RunAsync("secret", "add", "orders/app", "--target", sandbox.TargetName, "--group", group)).Ok();
+
+        var current = await ClientLogin.GetAsync(sandbox, "orders/app");
+        await using var session = await Logins.OpenAsync(postgres, current.Username, new SecretText(current.Password), database);
+        Assert.Equal("45s", await session.ScalarAsync<string>("SHOW statement_timeout"));
+        (await sandbox.RunAsync("check", "orders/app")).Ok();
+    }
+
     /// <summary>
     /// A legacy LOGIN role with settings of its own, everywhere and in its database (where the sandbox's target points):
     /// a statement timeout, a search path with a quoted schema name, work_mem, and a lock timeout in its database only.
