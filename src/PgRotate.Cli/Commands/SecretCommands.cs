@@ -32,7 +32,7 @@ public static class SecretCommands
         var every = new Option<string?>("--every") { Description = "Rotate at this interval, e.g. 30d, 12h" };
         var cron = new Option<string?>("--cron") { Description = "Rotate on this cron schedule (UTC), e.g. \"0 3 * * 1\"" };
         var grace = new Option<string?>("--grace") { Description = "How long the previous credential keeps working after a rotation (default: until the next scheduled rotation)" };
-        var checkSql = new Option<string?>("--check-sql") { Description = "A query that must succeed as the new credential before it is promoted" };
+        var checkSql = new Option<string?>("--check-sql") { Description = "One SQL statement that must succeed as the new credential before it is promoted; it runs read-only and is rolled back, so it cannot write" };
         var adopt = new Option<bool>("--adopt") { Description = "Take over existing roles: a LOGIN role in use as GROUP (it keeps logging in until 'secret adopt-finish'), an existing single role, existing --logins. Without it, secret add refuses to touch a role that exists. Never allowed: the admin role, superusers, CREATEROLE, REPLICATION or BYPASSRLS roles" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the exact SQL and change nothing" };
         return commands.Command("add",
