@@ -33,7 +33,7 @@ public static class SecretCommands
         var every = new Option<string?>("--every") { Description = "Rotate at this interval, e.g. 30d, 12h" };
         var cron = new Option<string?>("--cron") { Description = "Rotate on this cron schedule (UTC), e.g. \"0 3 * * 1\"" };
         var grace = new Option<string?>("--grace") { Description = "How long the previous credential keeps working after a rotation (default: until the next scheduled rotation)" };
-        var checkSql = new Option<string?>("--check-sql") { Description = "A query that must succeed as the new credential before it is promoted" };
+        var checkSql = new Option<string?>("--check-sql") { Description = "One SQL statement that must succeed as the new credential before it is promoted; it runs read-only and is rolled back, so it cannot write" };
         var adopt = new Option<bool>("--adopt") { Description = "Take over existing roles: a LOGIN role in use as GROUP (it keeps logging in until 'secret adopt-finish'), an existing single role, existing --logins. Without it, secret add refuses to touch a role that exists. Never allowed: the admin role, superusers, CREATEROLE, REPLICATION or BYPASSRLS roles" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the exact SQL and change nothing" };
         return commands.Command("add",
@@ -198,7 +198,7 @@ public static class SecretCommands
     {
         var quiet = new Option<string>("--quiet-period") { Description = "How long no session of the old login must be seen before it is closed", DefaultValueFactory = _ => "1m" };
         return commands.Command("adopt-finish",
-            "Finish adopting a single-user app: once no session of the group role has been seen for the quiet period, make it NOLOGIN; otherwise list the clients still using it",
+            "Finish adopting a single-user app: once no session of the group role has been seen for the quiet period, make it NOLOGIN; otherwise list the clients still using it. On an adoption that is already finished it changes nothing and exits 0",
             async (context, parse, cancellationToken) =>
             {
                 var period = Durations.Parse(parse.GetValue(quiet), "--quiet-period");
@@ -211,11 +211,14 @@ public static class SecretCommands
                         context.Host.Error.WriteLine($"no sessions of the old login for {Durations.Format(elapsed)} of {Durations.Format(period)}…");
                     }
                 });
-                await new SecretSetup(store, context.Connector, context.Time).FinishAdoptionAsync(name, period, TimeSpan.FromSeconds(5), progress, cancellationToken);
+                var finished = await new SecretSetup(store, context.Connector, context.Time).FinishAdoptionAsync(name, period, TimeSpan.FromSeconds(5), progress, cancellationToken);
                 var secret = await store.GetSecretAsync(name, cancellationToken);
+                var text = !finished
+                    ? $"adoption of {secret.Name} is already finished; nothing changed"
+                    : $"adopted: {secret.Group} can no longer log in; its clients use {string.Join(" / ", secret.Logins)}";
                 await context.Out.WriteLineAsync(context.Json
-                    ? JsonOutput.Serialize(new { name = secret.Name, group = secret.Group.Value, adoption = secret.Adoption })
-                    : $"adopted: {secret.Group} can no longer log in; its clients use {string.Join(" / ", secret.Logins)}");
+                    ? JsonOutput.Serialize(new { name = secret.Name, group = secret.Group.Value, adoption = secret.Adoption, alreadyFinished = !finished })
+                    : text);
                 return ExitCodes.Ok;
             }, NameArgument, quiet);
     }

@@ -6,10 +6,11 @@ using PgRotate.Targets;
 namespace PgRotate.Postgres;
 
 /// <summary>
-/// Compares a secret's roles on the server with the pattern: each login a member of the group and defaulting to it,
-/// identical other settings on both logins, the group unable to log in (once adopted), and no privileges or objects
-/// held by a login role directly (they belong to the group; a login's own grants break ownership and block DROP ROLE).
-/// Nothing in PostgreSQL stops a login from undoing its own setup, so this is checked, not assumed.
+/// Compares a secret's roles on the server with the pattern: every role present, each login a member of the group and
+/// defaulting to it, the same other settings on both logins and on the group, the group unable to log in (once
+/// adopted), and no privileges or objects held by a login role directly (they belong to the group; a login's own
+/// grants break ownership and block DROP ROLE); then logs in with the credentials clients use. Nothing in PostgreSQL
+/// stops a login from undoing its own setup, so this is checked, not assumed. Each drift carries its fix.
 /// </summary>
 public static class DriftDoctor
 {
@@ -21,7 +22,8 @@ public static class DriftDoctor
 
         if (!roles.TryGetValue(secret.Group.Value, out var group))
         {
-            Add(secret.Group, "missing_role", $"role {secret.Group} does not exist", secret.Strategy == Strategy.Alternating ? RoleSql.CreateGroup(secret.Group) : null);
+            drifts.Add(new Drift(secret.Name, secret.Group.Value, "missing_role", $"role {secret.Group} does not exist; rerun the secret's setup to recreate it",
+                secret.Strategy == Strategy.Alternating ? RoleSql.CreateGroup(secret.Group).Text : null, SecretAddCommandLine.For(secret)));
         }
 
         if (secret.Strategy == Strategy.Single)
@@ -38,7 +40,9 @@ public static class DriftDoctor
         {
             if (!roles.TryGetValue(login.Value, out var state))
             {
-                Add(login, "missing_role", $"login role {login} does not exist", null);
+                // Rerunning secret add recreates it (with the current password, if it was the current login).
+                drifts.Add(new Drift(secret.Name, login.Value, "missing_role",
+                    $"login role {login} does not exist; rerun the secret's setup to recreate it", null, SecretAddCommandLine.For(secret)));
                 continue;
             }
 
@@ -59,23 +63,65 @@ public static class DriftDoctor
 
         if (secret.LoginB is { } b && roles.TryGetValue(secret.LoginA.Value, out var a) && roles.TryGetValue(b.Value, out var bState))
         {
-            var onlyA = a.OtherSettings.Except(bState.OtherSettings).ToList();
-            var onlyB = bState.OtherSettings.Except(a.OtherSettings).ToList();
+            var onlyA = a.SettingsBeyondRole.Except(bState.SettingsBeyondRole).ToList();
+            var onlyB = bState.SettingsBeyondRole.Except(a.SettingsBeyondRole).ToList();
             if (onlyA.Count > 0 || onlyB.Count > 0)
             {
                 var differences = onlyA.Select(s => $"{secret.LoginA}: {s}").Concat(onlyB.Select(s => $"{b}: {s}"));
                 Add(b, "settings_differ", $"role settings differ between {secret.LoginA} and {b} ({string.Join(", ", differences)}); clients would behave differently after a rotation", null);
             }
+            else if (group is not null)
+            {
+                // Both logins agree; they should also agree with the group, whose settings are what the application
+                // is meant to get (an adopted role's, or what a DBA sets on the group by habit) but which PostgreSQL
+                // applies only to sessions that log in as the group itself.
+                foreach (var login in secret.Logins)
+                {
+                    AddSettingsFromGroup(login, roles[login.Value]);
+                }
+            }
         }
 
-        foreach (var (role, what) in await DirectHoldingsAsync(connection, secret.Logins.Select(l => l.Value).ToArray(), cancellationToken).ConfigureAwait(false))
+        void AddSettingsFromGroup(RoleName login, RoleState state)
         {
-            Add(RoleName.Parse(role), what.StartsWith("owns", StringComparison.Ordinal) ? "owns_objects" : "direct_privilege",
-                $"login role {role} {what}; grant privileges to and own objects as {secret.Group} instead",
-                RoleStatement.Plain($"REASSIGN OWNED BY {Sql.Identifier(role)} TO {secret.Group.Quoted}"));
+            var missing = group!.SettingsBeyondRole.Except(state.SettingsBeyondRole).ToList();
+            var extra = state.SettingsBeyondRole.Where(s => !group.SettingsBeyondRole.Any(g => g.Database == s.Database && g.Name == s.Name)).ToList();
+            if (missing.Count == 0 && extra.Count == 0)
+            {
+                return;
+            }
+
+            var parts = missing.Select(s => $"{secret.Group} has {s}").Concat(extra.Select(s => $"only {login} has {s}"));
+            Add(login, "settings_differ_from_group",
+                $"login role {login} does not carry the settings of {secret.Group} ({string.Join(", ", parts)}): sessions get the settings of the role they log in as, not of the group",
+                FixSettings([.. missing.Select(s => (login, s)), .. extra.Select(s => (secret.Group, s))]));
+        }
+
+        foreach (var holding in await DirectHoldingsAsync(connection, secret.Logins.Select(l => l.Value).ToArray(), cancellationToken).ConfigureAwait(false))
+        {
+            Add(RoleName.Parse(holding.Login), holding.Owns ? "owns_objects" : "direct_privilege",
+                $"login role {holding.Login} {holding.Description}; grant privileges to and own objects as {secret.Group} instead",
+                holding.Fix(secret.Group));
         }
 
         return drifts;
+    }
+
+    /// <summary>
+    /// Statements that copy settings onto roles (the group's to a login that lacks them, a login's own to the group), or
+    /// null when one of them cannot be written safely; the message still names it.
+    /// </summary>
+    private static RoleStatement? FixSettings(IEnumerable<(RoleName Role, RoleSetting Setting)> copies)
+    {
+        try
+        {
+            var statements = copies.Select(c => RoleSql.SetSetting(c.Role, c.Setting).Text).ToList();
+            return RoleStatement.Plain(string.Join("; ", statements));
+        }
+        catch (PgRotateException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -129,42 +175,52 @@ public static class DriftDoctor
         return drifts;
     }
 
-    /// <summary>Privileges granted to, and objects owned by, the login roles in the connected database.</summary>
-    private static async Task<List<(string Role, string What)>> DirectHoldingsAsync(NpgsqlConnection connection, string[] logins, CancellationToken cancellationToken)
+    /// <summary>
+    /// Privileges granted to, and objects owned by, the login roles in the connected database. An owner's own entries
+    /// in an object's ACL are not listed as privileges: owning the object is the drift, and REASSIGN OWNED moves them.
+    /// </summary>
+    private static async Task<List<DirectHolding>> DirectHoldingsAsync(NpgsqlConnection connection, string[] logins, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
             """
             WITH logins AS (SELECT oid, rolname FROM pg_roles WHERE rolname = ANY($1))
-            SELECT l.rolname, 'holds ' || a.privilege_type || ' on ' || CASE c.relkind WHEN 'S' THEN 'sequence ' ELSE 'table ' END || c.oid::regclass::text
-              FROM pg_class c, aclexplode(c.relacl) a JOIN logins l ON l.oid = a.grantee
+            SELECT l.rolname::text, false, CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' ELSE 'table' END, n.nspname::text, c.relname::text,
+                   NULL::text, a.privilege_type, a.is_grantable, NULL::text
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a JOIN logins l ON l.oid = a.grantee
+             WHERE a.grantee <> c.relowner
             UNION ALL
-            SELECT l.rolname, 'holds ' || a.privilege_type || ' on schema ' || quote_ident(n.nspname)
-              FROM pg_namespace n, aclexplode(n.nspacl) a JOIN logins l ON l.oid = a.grantee
+            SELECT l.rolname, false, 'schema', NULL, n.nspname::text, NULL, a.privilege_type, a.is_grantable, NULL
+              FROM pg_namespace n, aclexplode(n.nspacl) a JOIN logins l ON l.oid = a.grantee WHERE a.grantee <> n.nspowner
             UNION ALL
-            SELECT l.rolname, 'holds ' || a.privilege_type || ' on database ' || quote_ident(d.datname)
-              FROM pg_database d, aclexplode(d.datacl) a JOIN logins l ON l.oid = a.grantee WHERE d.datname = current_database()
+            SELECT l.rolname, false, 'database', NULL, d.datname::text, NULL, a.privilege_type, a.is_grantable, NULL
+              FROM pg_database d, aclexplode(d.datacl) a JOIN logins l ON l.oid = a.grantee WHERE d.datname = current_database() AND a.grantee <> d.datdba
             UNION ALL
-            SELECT l.rolname, 'holds ' || a.privilege_type || ' on function ' || p.oid::regprocedure::text
-              FROM pg_proc p, aclexplode(p.proacl) a JOIN logins l ON l.oid = a.grantee
+            SELECT l.rolname, false, 'routine', n.nspname::text, p.proname::text, pg_get_function_identity_arguments(p.oid), a.privilege_type, a.is_grantable, NULL
+              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, aclexplode(p.proacl) a JOIN logins l ON l.oid = a.grantee WHERE a.grantee <> p.proowner
             UNION ALL
-            -- defaclobjtype is "char", for which || is ambiguous (42725) without the cast.
-            SELECT l.rolname, 'holds default privileges (' || d.defaclobjtype::text || ')'
-              FROM pg_default_acl d, aclexplode(d.defaclacl) a JOIN logins l ON l.oid = a.grantee
+            -- defaclobjtype is "char": cast it to text to compare and return it.
+            SELECT l.rolname, false, 'defaults', n.nspname::text, d.defaclobjtype::text, NULL, a.privilege_type, a.is_grantable, o.rolname::text
+              FROM pg_default_acl d JOIN pg_roles o ON o.oid = d.defaclrole LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace,
+                   aclexplode(d.defaclacl) a JOIN logins l ON l.oid = a.grantee
             UNION ALL
-            SELECT l.rolname, 'owns ' || CASE c.relkind WHEN 'S' THEN 'sequence ' WHEN 'v' THEN 'view ' ELSE 'table ' END || c.oid::regclass::text
-              FROM pg_class c JOIN logins l ON l.oid = c.relowner WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+            SELECT l.rolname, true, CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' ELSE 'table' END, n.nspname::text, c.relname::text,
+                   NULL, NULL, false, NULL
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN logins l ON l.oid = c.relowner WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
             UNION ALL
-            SELECT l.rolname, 'owns schema ' || quote_ident(n.nspname) FROM pg_namespace n JOIN logins l ON l.oid = n.nspowner
+            SELECT l.rolname, true, 'schema', NULL, n.nspname::text, NULL, NULL, false, NULL FROM pg_namespace n JOIN logins l ON l.oid = n.nspowner
             UNION ALL
-            SELECT l.rolname, 'owns function ' || p.oid::regprocedure::text FROM pg_proc p JOIN logins l ON l.oid = p.proowner
-            ORDER BY 1, 2
+            SELECT l.rolname, true, 'routine', n.nspname::text, p.proname::text, pg_get_function_identity_arguments(p.oid), NULL, false, NULL
+              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN logins l ON l.oid = p.proowner
+            ORDER BY 1, 2, 3, 4, 5, 7
             """, connection);
         command.Parameters.Add(new NpgsqlParameter { Value = logins });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var result = new List<(string, string)>();
+        var result = new List<DirectHolding>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            result.Add((reader.GetString(0), reader.GetString(1)));
+            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            result.Add(new DirectHolding(reader.GetString(0), reader.GetBoolean(1), reader.GetString(2), Text(3), reader.GetString(4), Text(5), Text(6),
+                reader.GetBoolean(7), Text(8)));
         }
 
         return result;

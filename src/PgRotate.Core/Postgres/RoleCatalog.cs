@@ -12,7 +12,11 @@ public static class RoleCatalog
             SELECT r.rolname, r.rolcanlogin, r.rolsuper, r.rolvaliduntil,
                    r.rolcreaterole, r.rolreplication, r.rolbypassrls,
                    coalesce((SELECT s.setconfig FROM pg_db_role_setting s WHERE s.setrole = r.oid AND s.setdatabase = 0), '{}'::text[]),
-                   array(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid)
+                   array(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid),
+                   array(SELECT d.datname::text FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase, unnest(s.setconfig) WITH ORDINALITY c(entry, n)
+                         WHERE s.setrole = r.oid ORDER BY d.datname, c.n),
+                   array(SELECT c.entry FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase, unnest(s.setconfig) WITH ORDINALITY c(entry, n)
+                         WHERE s.setrole = r.oid ORDER BY d.datname, c.n)
             FROM pg_roles r
             WHERE r.rolname = ANY($1)
             """, connection);
@@ -31,7 +35,8 @@ public static class RoleCatalog
                 reader.GetFieldValue<string[]>(7),
                 CanCreateRole: reader.GetBoolean(4),
                 Replication: reader.GetBoolean(5),
-                BypassRls: reader.GetBoolean(6));
+                BypassRls: reader.GetBoolean(6),
+                DatabaseSettings: reader.GetFieldValue<string[]>(9).Zip(reader.GetFieldValue<string[]>(10), RoleSetting.FromCatalog).ToList());
         }
 
         return result;

@@ -15,12 +15,15 @@ public static class RoleSetupPlanner
     /// <param name="secret">The secret whose roles to set up.</param>
     /// <param name="roles">The current state of the secret's roles (missing ones absent).</param>
     /// <param name="adminRole">The role pgrotate connects to the target as (its session user).</param>
-    /// <param name="firstLoginVerifier">Verifier to give the first login, or null when its password is already set.</param>
+    /// <param name="password">
+    /// The login to give a password, with its verifier: the first login of a new secret, or the current login of a known
+    /// one that was dropped and is recreated; null when every password is already set.
+    /// </param>
     /// <param name="adopt">The secret is, or is being, adopted: its group may keep LOGIN until adopt-finish.</param>
     /// <param name="known">
     /// The store already has this secret: its roles are pgrotate's own (a rerun), so none of them is an adoption.
     /// </param>
-    public static RolePlan Plan(Secret secret, IReadOnlyDictionary<string, RoleState> roles, string adminRole, string? firstLoginVerifier, bool adopt, bool known)
+    public static RolePlan Plan(Secret secret, IReadOnlyDictionary<string, RoleState> roles, string adminRole, LoginPassword? password, bool adopt, bool known)
     {
         foreach (var role in secret.Strategy == Strategy.Single ? [secret.LoginA] : (IEnumerable<RoleName>)[secret.Group, .. secret.Logins])
         {
@@ -28,8 +31,8 @@ public static class RoleSetupPlanner
         }
 
         return secret.Strategy == Strategy.Single
-            ? PlanSingle(secret, roles, firstLoginVerifier, known)
-            : PlanAlternating(secret, roles, firstLoginVerifier, adopt, known);
+            ? PlanSingle(secret, roles, password?.Verifier, known)
+            : PlanAlternating(secret, roles, password, adopt, known);
     }
 
     private static RolePlan PlanSingle(Secret secret, IReadOnlyDictionary<string, RoleState> roles, string? verifier, bool known)
@@ -46,11 +49,14 @@ public static class RoleSetupPlanner
         return new RolePlan([login is null ? RoleSql.CreateLogin(secret.LoginA, verifier) : RoleSql.SetPassword(secret.LoginA, verifier, null)], adoptions);
     }
 
-    private static RolePlan PlanAlternating(Secret secret, IReadOnlyDictionary<string, RoleState> roles, string? verifier, bool adopt, bool known)
+    private static RolePlan PlanAlternating(Secret secret, IReadOnlyDictionary<string, RoleState> roles, LoginPassword? password, bool adopt, bool known)
     {
         var plan = new List<RoleStatement>();
         var adoptions = new List<RoleAdoption>();
         var group = roles.GetValueOrDefault(secret.Group.Value);
+        // The group's own settings (statement_timeout, search_path, …): PostgreSQL applies them only to sessions that
+        // log in as the group, so the logins get copies. For an adopted login group they are what its clients had.
+        var inherited = group is not null && !known ? group.SettingsBeyondRole : [];
         if (group is null)
         {
             plan.Add(RoleSql.CreateGroup(secret.Group));
@@ -58,7 +64,8 @@ public static class RoleSetupPlanner
         else if (group.CanLogin && !known)
         {
             adoptions.Add(new RoleAdoption(secret.Group.Value,
-                $"can log in: its clients keep logging in as it until 'pgrotate secret adopt-finish {secret.Name}'; {secret.LoginA} and {secret.LoginB} act as it"));
+                $"can log in: its clients keep logging in as it until 'pgrotate secret adopt-finish {secret.Name}'; {secret.LoginA} and {secret.LoginB} act as it" +
+                (inherited.Count == 0 ? "" : $" and get copies of its settings ({string.Join(", ", inherited)})")));
         }
         else if (group.CanLogin && !adopt && secret.Adoption == Adoption.None)
         {
@@ -81,13 +88,13 @@ public static class RoleSetupPlanner
                     $"role {login} exists and belongs to {string.Join(", ", state.MemberOf)} but not to {secret.Group}; pgrotate only adopts login roles that are unused or already members of the group");
             }
 
-            var isFirst = login == secret.LoginA;
+            var verifier = password is { } p && p.Login == login ? p.Verifier : null;
             var changes = new List<string>();
             if (state is null)
             {
-                plan.Add(isFirst && verifier is not null ? RoleSql.CreateLogin(login, verifier) : RoleSql.CreateNoLogin(login));
+                plan.Add(verifier is not null ? RoleSql.CreateLogin(login, verifier) : RoleSql.CreateNoLogin(login));
             }
-            else if (isFirst && verifier is not null)
+            else if (verifier is not null)
             {
                 plan.Add(RoleSql.SetPassword(login, verifier, null));
                 changes.Add("gets a new password and LOGIN");
@@ -107,6 +114,11 @@ public static class RoleSetupPlanner
             {
                 plan.Add(RoleSql.SetDefaultRole(login, secret.Group));
                 changes.Add($"defaults to role {secret.Group}");
+            }
+
+            foreach (var setting in inherited.Where(setting => state is null || !state.SettingsBeyondRole.Contains(setting)))
+            {
+                plan.Add(RoleSql.SetSetting(login, setting));
             }
 
             if (state is not null && !known)

@@ -32,6 +32,10 @@ public static class RoleSql
     public static RoleStatement SetDefaultRole(RoleName login, RoleName group) =>
         RoleStatement.Plain($"ALTER ROLE {login.Quoted} SET role = {Sql.Literal(group.Value)}");
 
+    /// <summary><c>ALTER ROLE "x" [IN DATABASE "d"] SET name = value</c>: a setting copied from one role to another.</summary>
+    public static RoleStatement SetSetting(RoleName role, RoleSetting setting) =>
+        RoleStatement.Plain($"ALTER ROLE {role.Quoted}{(setting.Database is { } database ? $" IN DATABASE {Sql.Identifier(database)}" : "")} SET {setting.SetClause()}");
+
     public static RoleStatement NoLogin(RoleName role) => RoleStatement.Plain($"ALTER ROLE {role.Quoted} NOLOGIN");
 
     public static string ValidUntil(DateTimeOffset? time) =>

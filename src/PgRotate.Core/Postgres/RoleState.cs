@@ -14,13 +14,24 @@ public sealed record RoleState(
     IReadOnlyList<string> Settings,
     bool CanCreateRole = false,
     bool Replication = false,
-    bool BypassRls = false)
+    bool BypassRls = false,
+    IReadOnlyList<RoleSetting>? DatabaseSettings = null)
 {
     /// <summary>The login-time <c>role</c> setting (<c>ALTER ROLE … SET role</c>), or null.</summary>
     public string? DefaultRole => Settings.FirstOrDefault(s => s.StartsWith("role=", StringComparison.Ordinal))?["role=".Length..];
 
     /// <summary>Settings other than <c>role</c>, which should be identical on the two alternating logins.</summary>
     public IEnumerable<string> OtherSettings => Settings.Where(s => !s.StartsWith("role=", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Every setting the role carries except <c>role</c>: those that apply in all databases, then those of single
+    /// databases (<see cref="DatabaseSettings"/>). What sessions logging in as this role get.
+    /// </summary>
+    public IReadOnlyList<RoleSetting> SettingsBeyondRole =>
+    [
+        .. Settings.Select(s => RoleSetting.FromCatalog(null, s)).Concat(DatabaseSettings ?? []).Where(s => !s.IsRole)
+            .OrderBy(s => s.Database, StringComparer.Ordinal).ThenBy(s => s.Name, StringComparer.Ordinal),
+    ];
 
     /// <summary>The attributes that rule a role out of pgrotate's hands, as PostgreSQL spells them; empty when none.</summary>
     public IReadOnlyList<string> PowerfulAttributes =>

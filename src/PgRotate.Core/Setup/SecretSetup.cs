@@ -8,9 +8,9 @@ using PgRotate.Store;
 namespace PgRotate.Setup;
 
 /// <summary>
-/// Registers secrets and sets up their roles on the target (the seed's group + alternating logins), idempotently:
-/// the first credential is stored as pending before any role changes, all role statements run in one transaction,
-/// and the credential is promoted only after a fresh login proves it acts as the group.
+/// Registers secrets and sets up their roles on the target (a NOLOGIN group that owns the data and two logins that
+/// take turns), idempotently: the first credential is stored as pending before any role changes, all role statements
+/// run in one transaction, and the credential is promoted only after a fresh login proves it acts as the group.
 /// </summary>
 public sealed class SecretSetup(SqliteStore store, TargetConnector connector, TimeProvider time)
 {
@@ -42,10 +42,14 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
         var roles = await RoleCatalog.ReadAsync(connection, [secret.Group.Value, .. secret.Logins.Select(l => l.Value)], cancellationToken).ConfigureAwait(false);
         var adminRole = await RoleCatalog.SessionUserAsync(connection, cancellationToken).ConfigureAwait(false);
         var iterations = await ScramIterationsAsync(connection, cancellationToken).ConfigureAwait(false);
-        var verifier = first is null ? null : ScramVerifier.Create(first.Password, iterations);
+        // The first credential goes to its login; a current login that was dropped is recreated with its password, so
+        // rerunning secret add mends it and the clients using it.
+        var withPassword = first ?? (current is not null && !roles.ContainsKey(current.Username) ? current : null);
+        var password = withPassword is null ? null
+            : new LoginPassword(RoleName.Parse(withPassword.Username), ScramVerifier.Create(withPassword.Password, iterations));
         var isNew = existing is null;
         var adopt = request.Adopt || secret.Adoption != Adoption.None;
-        var plan = RoleSetupPlanner.Plan(secret, roles, adminRole, verifier, adopt, known: !isNew);
+        var plan = RoleSetupPlanner.Plan(secret, roles, adminRole, password, adopt, known: !isNew);
         if (isNew)
         {
             secret = secret with { Adoption = AdoptionOf(secret, roles, plan, request.Adopt) };
@@ -185,14 +189,21 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
 
     /// <summary>
     /// Ends an adoption: once no session of the old single login has been seen for <paramref name="quietPeriod"/>,
-    /// the group role stops being able to log in. Sessions still open are listed instead.
+    /// the group role stops being able to log in. Sessions still open are listed instead. Returns false, touching
+    /// nothing, when the adoption was already finished (a rerun, e.g. from a script, is not an error).
     /// </summary>
-    public async Task FinishAdoptionAsync(string name, TimeSpan quietPeriod, TimeSpan pollInterval, IProgress<TimeSpan>? progress, CancellationToken cancellationToken)
+    public async Task<bool> FinishAdoptionAsync(string name, TimeSpan quietPeriod, TimeSpan pollInterval, IProgress<TimeSpan>? progress, CancellationToken cancellationToken)
     {
         var secret = await store.GetSecretAsync(SecretName.ParseSecret(name), cancellationToken).ConfigureAwait(false);
+        if (secret.Adoption == Adoption.Adopted)
+        {
+            return false;
+        }
+
         if (secret.Adoption != Adoption.Adopting)
         {
-            throw new PgRotateException(ErrorCode.IncompatibleState, $"secret {secret.Name} is not being adopted (adoption: {secret.Adoption.ToString().ToLowerInvariant()})");
+            throw new PgRotateException(ErrorCode.IncompatibleState,
+                $"secret {secret.Name} adopted no role, so there is no adoption to finish (secret add without --adopt created its roles)");
         }
 
         var target = await store.GetTargetAsync(secret.Target, cancellationToken).ConfigureAwait(false);
@@ -220,6 +231,7 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
 
         await ApplyAsync(connection, [RoleSql.NoLogin(secret.Group)], target.Name, cancellationToken).ConfigureAwait(false);
         await store.SetAdoptionAsync(secret.Name, Adoption.Adopted, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>

@@ -86,9 +86,52 @@ public sealed class DriftDoctorTests(PostgresFixture postgres)
         var table = Unique.Name("t");
         await postgres.ExecuteAsync($"CREATE TABLE {table} (i int); GRANT SELECT ON {table} TO {Sql.Identifier(group + "_b")}", database);
 
-        var drift = await AssertDriftAsync(sandbox, "direct_privilege", group + "_b", $"REASSIGN OWNED BY \"{group}_b\" TO \"{group}\"");
+        // REASSIGN OWNED moves ownership, not grants: the fix moves the grant itself, and running it ends the drift.
+        var fix = $"REVOKE SELECT ON TABLE \"public\".\"{table}\" FROM \"{group}_b\"; GRANT SELECT ON TABLE \"public\".\"{table}\" TO \"{group}\"";
+        var drift = await AssertDriftAsync(sandbox, "direct_privilege", group + "_b", fix);
 
         Assert.Contains(table, drift.GetProperty("message").GetString());
+        await postgres.ExecuteAsync(fix, database);
+        (await sandbox.RunAsync("check", "orders/app")).Ok();
+        Assert.True(await postgres.ScalarAsync<bool>($"SELECT has_table_privilege('{group}', '{table}', 'SELECT')", database));
+    }
+
+    [Fact]
+    public async Task A_privilege_on_a_function_granted_directly_to_a_login_is_moved_to_the_group_by_its_fix()
+    {
+        using var sandbox = new CliSandbox(postgres);
+        var (group, database) = await SecretAsync(sandbox);
+        var function = Unique.Name("f");
+        await postgres.ExecuteAsync($"CREATE FUNCTION {function}(n integer) RETURNS integer LANGUAGE sql AS 'SELECT n'; REVOKE EXECUTE ON FUNCTION {function}(integer) FROM PUBLIC; GRANT EXECUTE ON FUNCTION {function}(integer) TO {Sql.Identifier(group + "_a")} WITH GRANT OPTION", database);
+
+        var fix = $"REVOKE EXECUTE ON ROUTINE \"public\".\"{function}\"(n integer) FROM \"{group}_a\"; GRANT EXECUTE ON ROUTINE \"public\".\"{function}\"(n integer) TO \"{group}\" WITH GRANT OPTION";
+        await AssertDriftAsync(sandbox, "direct_privilege", group + "_a", fix);
+
+        await postgres.ExecuteAsync(fix, database);
+        (await sandbox.RunAsync("check", "orders/app")).Ok();
+        Assert.True(await postgres.ScalarAsync<bool>($"SELECT has_function_privilege('{group}', '{function}(integer)', 'EXECUTE WITH GRANT OPTION')", database));
+    }
+
+    [Fact]
+    public async Task A_dropped_login_is_drift_and_the_printed_setup_command_recreates_it_with_its_current_password()
+    {
+        using var sandbox = new CliSandbox(postgres);
+        var (group, database) = await SecretAsync(sandbox);
+        var current = await ClientLogin.GetAsync(sandbox, "orders/app");
+        await postgres.ExecuteAsync($"DROP ROLE {Sql.Identifier(current.Username)}");
+
+        var run = await sandbox.RunAsync("check", "orders/app", "--json");
+
+        run.FailsWith(DriftDetected);
+        var drift = Assert.Single(JsonDocument.Parse(run.Out).RootElement.GetProperty("drift").EnumerateArray());
+        Assert.Equal(("missing_role", current.Username), (drift.GetProperty("kind").GetString(), drift.GetProperty("role").GetString()));
+        var command = drift.GetProperty("command").GetString()!;
+        Assert.Equal($"pgrotate secret add orders/app --target {sandbox.TargetName} --group {group}", command);
+
+        (await sandbox.RunAsync(command.Split(' ')[1..])).Ok();
+
+        (await sandbox.RunAsync("check", "orders/app")).Ok();
+        Assert.Equal($"{current.Username}/{group}", await ClientLogin.WhoAmIAsync(postgres, current, database));
     }
 
     [Fact]
@@ -98,9 +141,12 @@ public sealed class DriftDoctorTests(PostgresFixture postgres)
         var (group, database) = await SecretAsync(sandbox);
         await postgres.ExecuteAsync($"ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO {Sql.Identifier(group + "_a")}", database);
 
-        var drift = await AssertDriftAsync(sandbox, "direct_privilege", group + "_a", $"REASSIGN OWNED BY \"{group}_a\" TO \"{group}\"");
+        var fix = $"ALTER DEFAULT PRIVILEGES FOR ROLE \"postgres\" REVOKE SELECT ON TABLES FROM \"{group}_a\"; ALTER DEFAULT PRIVILEGES FOR ROLE \"postgres\" GRANT SELECT ON TABLES TO \"{group}\"";
+        var drift = await AssertDriftAsync(sandbox, "direct_privilege", group + "_a", fix);
 
         Assert.Contains("default privileges", drift.GetProperty("message").GetString());
+        await postgres.ExecuteAsync(fix, database);
+        (await sandbox.RunAsync("check", "orders/app")).Ok();
     }
 
     [Fact]

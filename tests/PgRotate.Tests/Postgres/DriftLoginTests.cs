@@ -49,6 +49,24 @@ public sealed class DriftLoginTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_login_that_acts_as_another_role_in_the_targets_database_is_drift()
+    {
+        // A role setting for one database only overrides the cluster-wide one there: the catalog check, which reads
+        // the cluster-wide setting, sees nothing wrong; a login to the target's database shows it.
+        var database = await postgres.CreateDatabaseAsync();
+        using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync(database);
+        var group = Unique.Name("app");
+        var other = Unique.Name("other");
+        (await sandbox.RunAsync("secret", "add", "orders/app", "--target", sandbox.TargetName, "--group", group)).Ok();
+        await postgres.ExecuteAsync($"CREATE ROLE \"{other}\" NOLOGIN; GRANT \"{other}\" TO \"{group}_a\"; ALTER ROLE \"{group}_a\" IN DATABASE \"{database}\" SET role = '{other}'");
+
+        var run = await sandbox.RunAsync("check", "orders/app");
+
+        run.FailsWith(DriftDetected);
+        Assert.Contains($"login_acts_as_other: the current credential (version 1) logs in, but login as {group}_a acts as {other}, not {group}", run.Out);
+    }
+
+    [Fact]
     public async Task A_previous_credential_is_tried_during_its_grace_and_not_after()
     {
         var time = CliSandbox.FakeTime();

@@ -3,7 +3,7 @@ using PgRotate.Tests.Support;
 
 namespace PgRotate.Tests.Setup;
 
-/// <summary>The group-owner pattern, end to end: whichever login a client uses, it acts as the group and its objects belong to the group.</summary>
+/// <summary>The alternating-users pattern, end to end: whichever login a client uses, it acts as the group and its objects belong to the group.</summary>
 public sealed class SecretAddPatternTests(PostgresFixture postgres)
 {
     [Fact]

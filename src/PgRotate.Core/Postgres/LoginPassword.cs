@@ -1,0 +1,4 @@
+namespace PgRotate.Postgres;
+
+/// <summary>A password for one login role, as the SCRAM verifier that is all PostgreSQL ever receives of it.</summary>
+public sealed record LoginPassword(RoleName Login, string Verifier);
