@@ -19,6 +19,7 @@ public static class SecretCommands
         secret.Subcommands.Add(commands.Command("list", "List secrets with their current login and next rotation", ListAsync));
         secret.Subcommands.Add(commands.Command("show", "Show a secret's settings and versions (never the passwords)", ShowAsync, NameArgument));
         secret.Subcommands.Add(AdoptFinish(commands));
+        secret.Subcommands.Add(SecretRemoveCommand.Create(commands));
         return secret;
     }
 
