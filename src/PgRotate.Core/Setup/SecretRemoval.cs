@@ -60,6 +60,11 @@ public sealed class SecretRemoval(SqliteStore store, TargetConnector connector, 
             return new RemovalResult(secret, DropRoles: true, shown, logins.Select(l => l.Value).ToList(), 0, DryRun: true);
         }
 
+        if (logins.Count > 0)
+        {
+            await EnsureCanDropAsync(connection, secret, logins, target.Name, cancellationToken).ConfigureAwait(false);
+        }
+
         // First no new logins, then end the sessions still open, then move ownership and drop: a session opened
         // between the last two steps cannot exist.
         await SecretSetup.ApplyAsync(connection, close, target.Name, cancellationToken).ConfigureAwait(false);
@@ -67,6 +72,37 @@ public sealed class SecretRemoval(SqliteStore store, TargetConnector connector, 
         await SecretSetup.ApplyAsync(connection, drop, target.Name, cancellationToken).ConfigureAwait(false);
         await store.RemoveSecretAsync(secret.Name, cancellationToken).ConfigureAwait(false);
         return new RemovalResult(secret, DropRoles: true, shown, logins.Select(l => l.Value).ToList(), terminated, DryRun: false);
+    }
+
+    /// <summary>
+    /// REASSIGN OWNED and DROP OWNED need the privileges of the logins and of the group (and from 17 on, being able to
+    /// SET ROLE to the new owner), and ending a login's sessions needs those of the login: a least-privilege rotator
+    /// (ADMIN OPTION without INHERIT or SET on 16+, CREATEROLE alone on 15) has none of them. Checked before the first statement, so a refusal changes nothing, and the message gives the
+    /// GRANT that fixes it.
+    /// </summary>
+    private static async Task EnsureCanDropAsync(NpgsqlConnection connection, Secret secret, IReadOnlyList<RoleName> logins, string targetName, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT current_user::text, current_setting('server_version_num')::int,
+                   array(SELECT r FROM unnest($1::text[]) AS r
+                         WHERE NOT pg_has_role(current_user, r::name, 'USAGE')
+                            OR (current_setting('server_version_num')::int >= 160000 AND NOT pg_has_role(current_user, r::name, 'SET')))
+            """,
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = logins.Select(l => l.Value).Append(secret.Group.Value).ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var (user, version, lacking) = (reader.GetString(0), reader.GetInt32(1), reader.GetFieldValue<string[]>(2));
+        if (lacking.Length == 0)
+        {
+            return;
+        }
+
+        var grant = $"GRANT {string.Join(", ", lacking.Select(Sql.Identifier))} TO {Sql.Identifier(user)}" + (version >= 160000 ? " WITH INHERIT TRUE, SET TRUE;" : ";");
+        throw new PgRotateException(ErrorCode.PermissionDenied,
+            $"{user} cannot drop the logins of secret {secret.Name} on target {targetName}: ending their sessions, REASSIGN OWNED and DROP OWNED need the privileges of {string.Join(", ", lacking)}. "
+            + $"Run as a superuser: {grant} (or drop the logins as a superuser and run 'pgrotate secret remove {secret.Name}' without --drop-roles). Nothing was changed");
     }
 
     private static async Task<int> TerminateAsync(NpgsqlConnection connection, IReadOnlyList<RoleName> logins, string targetName, CancellationToken cancellationToken)

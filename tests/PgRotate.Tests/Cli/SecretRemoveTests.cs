@@ -82,6 +82,31 @@ public sealed class SecretRemoveTests(PostgresFixture postgres)
         (await sandbox.RunAsync("secret", "show", Secret)).Ok();
     }
 
+    [Fact]
+    public async Task A_rotator_without_the_privileges_of_the_roles_is_refused_before_any_change_with_the_grant_that_fixes_it()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var rotator = Unique.Name("rotator");
+        await postgres.ExecuteAsync($"CREATE ROLE \"{rotator}\" CREATEROLE");
+        var password = await Logins.GivePasswordAsync(postgres, rotator);
+        using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync(database, rotator, password.Reveal());
+        var group = await AddAsync(sandbox);
+
+        var line = (await sandbox.RunAsync("secret", "remove", Secret, "--drop-roles")).FailsWith(11);
+
+        Assert.Contains($"{rotator} cannot drop the logins of secret {Secret}", line);
+        Assert.True(await postgres.ScalarAsync<bool>($"SELECT rolcanlogin FROM pg_roles WHERE rolname = '{group}_a'"));
+        (await sandbox.RunAsync("secret", "show", Secret)).Ok();
+
+        // The GRANT the message gives is the one that makes the rerun work.
+        var grant = System.Text.RegularExpressions.Regex.Match(line, "Run as a superuser: (GRANT [^;]+;)").Groups[1].Value;
+        Assert.Contains($"\"{group}_a\", \"{group}_b\", \"{group}\"", grant);
+        await postgres.ExecuteAsync(grant);
+        (await sandbox.RunAsync("secret", "remove", Secret, "--drop-roles")).Ok();
+        Assert.Equal(0L, await postgres.ScalarAsync<long>($"SELECT count(*) FROM pg_roles WHERE rolname IN ('{group}_a', '{group}_b')"));
+        Assert.Equal(1L, await postgres.ScalarAsync<long>($"SELECT count(*) FROM pg_roles WHERE rolname = '{group}'"));
+    }
+
     private static async Task<string> AddAsync(CliSandbox sandbox)
     {
         var group = Unique.Name("app");
