@@ -1,6 +1,5 @@
 using System.CommandLine;
 using PgRotate.Cli.Output;
-using PgRotate.Crypto;
 using PgRotate.Errors;
 using PgRotate.Postgres;
 using PgRotate.Secrets;
