@@ -16,6 +16,7 @@ public static class SecretCommands
     {
         var secret = new Command("secret", "Register secrets (a credential on a target) and set up their roles");
         secret.Subcommands.Add(Add(commands));
+        secret.Subcommands.Add(SecretRemoveCommand.Create(commands));
         secret.Subcommands.Add(commands.Command("list", "List secrets with their current login and next rotation", ListAsync));
         secret.Subcommands.Add(commands.Command("show", "Show a secret's settings and versions (never the passwords)", ShowAsync, NameArgument));
         secret.Subcommands.Add(AdoptFinish(commands));

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using PgRotate.Cli.Output;
-using PgRotate.Crypto;
 using PgRotate.Errors;
 using PgRotate.Postgres;
 using PgRotate.Secrets;
@@ -21,6 +20,7 @@ public static class TargetCommands
         target.Subcommands.Add(commands.Command("list", "List registered targets", ListAsync));
         target.Subcommands.Add(Check(commands));
         target.Subcommands.Add(TargetRotateAdminCommand.Create(commands));
+        TargetEditCommands.Create(commands).ForEach(target.Subcommands.Add);
         return target;
     }
 
@@ -37,17 +37,7 @@ public static class TargetCommands
         {
             var name = SecretName.ParseTarget(parse.GetValue(NameArgument));
             var (connectionString, username, password) = AdminConnection.Parse(parse.GetValue(conn));
-            if (parse.GetValue(passwordStdin))
-            {
-                if (password is not null)
-                {
-                    throw PgRotateException.InvalidInput("the connection string already holds a password; drop it or drop --password-stdin");
-                }
-
-                var line = await context.Host.In.ReadLineAsync(cancellationToken);
-                password = string.IsNullOrEmpty(line) ? throw PgRotateException.InvalidInput("--password-stdin given but standard input held no password") : new SecretText(line);
-            }
-
+            password = await AdminCredentialInput.ReadPasswordAsync(context, password, parse.GetValue(passwordStdin), cancellationToken);
             if (password is null)
             {
                 throw PgRotateException.InvalidInput("no admin password: use --password-stdin (or put Password=… in --conn, which leaves it in your shell history)");
@@ -60,12 +50,7 @@ public static class TargetCommands
                 throw new PgRotateException(ErrorCode.AlreadyExists, $"target {name} already exists");
             }
 
-            string? version = null;
-            if (!parse.GetValue(noVerify))
-            {
-                await using var connection = await context.Connector.OpenAdminAsync(target, cancellationToken);
-                version = connection.PostgreSqlVersion.ToString();
-            }
+            var version = parse.GetValue(noVerify) ? null : await AdminCredentialInput.VerifyAsync(context, target, cancellationToken);
 
             await store.AddTargetAsync(target, cancellationToken);
             await WarnAsync(context, TargetTls.Warning(target));

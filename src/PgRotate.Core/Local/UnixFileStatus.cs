@@ -26,27 +26,12 @@ internal sealed record UnixFileStatus(bool IsSymbolicLink, bool IsDirectory, Uni
     /// <summary>The status of <paramref name="path"/>, or null when nothing is there.</summary>
     public static UnixFileStatus? Read(string path)
     {
-        if (OperatingSystem.IsLinux())
+        if (OperatingSystem.IsLinux() && TryStatx(path, out var status))
         {
-            var buffer = new byte[StatxSize];
-            if (statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType | StatxMode | StatxUid, buffer) == 0)
-            {
-                // The kernel fills the structure in the machine's own byte order.
-                var mode = MemoryMarshal.Read<ushort>(buffer.AsSpan(ModeOffset));
-                var uid = MemoryMarshal.Read<uint>(buffer.AsSpan(UidOffset));
-                return new UnixFileStatus((mode & TypeMask) == TypeSymbolicLink, (mode & TypeMask) == TypeDirectory, (UnixFileMode)(mode & 0xFFF), uid);
-            }
-
-            var error = Marshal.GetLastPInvokeError();
-            if (error is Enoent or Enotdir)
-            {
-                return null;
-            }
-
-            throw new IOException($"cannot read the status of {path}: {Marshal.GetPInvokeErrorMessage(error)}");
+            return status;
         }
 
-        // Elsewhere: what .NET itself can tell (an lstat underneath), without the owner.
+        // Elsewhere (or a C library without statx): what .NET itself can tell (an lstat underneath), without the owner.
         FileSystemInfo info = Directory.Exists(path) ? new DirectoryInfo(path) : new FileInfo(path);
         if (!info.Exists && info.LinkTarget is null)
         {
@@ -57,7 +42,49 @@ internal sealed record UnixFileStatus(bool IsSymbolicLink, bool IsDirectory, Uni
     }
 
     /// <summary>The effective user id of this process (null where it cannot be asked).</summary>
-    public static uint? EffectiveUserId() => OperatingSystem.IsLinux() ? geteuid() : null;
+    public static uint? EffectiveUserId()
+    {
+        try
+        {
+            return OperatingSystem.IsLinux() ? geteuid() : null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private static bool TryStatx(string path, out UnixFileStatus? status)
+    {
+        status = null;
+        var buffer = new byte[StatxSize];
+        int result;
+        try
+        {
+            result = statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType | StatxMode | StatxUid, buffer);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+
+        if (result == 0)
+        {
+            // The kernel fills the structure in the machine's own byte order.
+            var mode = MemoryMarshal.Read<ushort>(buffer.AsSpan(ModeOffset));
+            var uid = MemoryMarshal.Read<uint>(buffer.AsSpan(UidOffset));
+            status = new UnixFileStatus((mode & TypeMask) == TypeSymbolicLink, (mode & TypeMask) == TypeDirectory, (UnixFileMode)(mode & 0xFFF), uid);
+            return true;
+        }
+
+        var error = Marshal.GetLastPInvokeError();
+        if (error is Enoent or Enotdir)
+        {
+            return true;
+        }
+
+        throw new IOException($"cannot read the status of {path}: {Marshal.GetPInvokeErrorMessage(error)}");
+    }
 
     [DllImport("libc.so.6", SetLastError = true)]
     private static extern int statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);

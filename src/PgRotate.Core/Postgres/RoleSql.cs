@@ -38,6 +38,23 @@ public static class RoleSql
 
     public static RoleStatement NoLogin(RoleName role) => RoleStatement.Plain($"ALTER ROLE {role.Quoted} NOLOGIN");
 
+    /// <summary>What the logins own in the connected database goes to the group, so dropping them loses no data.</summary>
+    public static RoleStatement ReassignOwned(IEnumerable<RoleName> logins, RoleName group) =>
+        RoleStatement.Plain($"REASSIGN OWNED BY {string.Join(", ", logins.Select(l => l.Quoted))} TO {group.Quoted}");
+
+    /// <summary>After <see cref="ReassignOwned"/>: the privileges (and default privileges) still granted to the logins.</summary>
+    public static RoleStatement DropOwned(IEnumerable<RoleName> logins) =>
+        RoleStatement.Plain($"DROP OWNED BY {string.Join(", ", logins.Select(l => l.Quoted))}");
+
+    public static RoleStatement DropRole(RoleName role) => RoleStatement.Plain($"DROP ROLE {role.Quoted}");
+
+    /// <summary>
+    /// Ends every session of the roles in <c>$1</c> (a text array) except this one, waiting up to 5 s for each to exit.
+    /// A query with a parameter, not a role statement: the role names are values here.
+    /// </summary>
+    public const string TerminateSessions =
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE usename = ANY($1) AND pid <> pg_backend_pid()";
+
     public static string ValidUntil(DateTimeOffset? time) =>
         time is { } t ? Sql.Literal(t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff'+00'", CultureInfo.InvariantCulture)) : "'infinity'";
 

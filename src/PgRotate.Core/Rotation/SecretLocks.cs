@@ -35,16 +35,16 @@ public sealed class SecretLocks(string storePath, TimeProvider time)
         var started = time.GetTimestamp();
         while (true)
         {
+            // .NET has no O_NOFOLLOW: the path is checked without following a link, then opened. Between the two,
+            // only someone who can write the folder could swap in a link, and the folder check above leaves that to
+            // this user (and root) alone; so the remaining race is with ourselves.
+            if (UnixFileStatus.Read(path) is { IsSymbolicLink: true })
+            {
+                throw Unsafe($"the lock file {path} is a symbolic link; remove it (pgrotate recreates it)");
+            }
+
             try
             {
-                // .NET has no O_NOFOLLOW: the path is checked without following a link, then opened. Between the two,
-                // only someone who can write the folder could swap in a link, and the folder check above leaves that
-                // to this user (and root) alone; so the remaining race is with ourselves.
-                if (UnixFileStatus.Read(path) is { IsSymbolicLink: true })
-                {
-                    throw Unsafe($"the lock file {path} is a symbolic link; remove it (pgrotate recreates it)");
-                }
-
                 return new FileStream(path, new FileStreamOptions
                 {
                     Mode = FileMode.OpenOrCreate,

@@ -64,7 +64,7 @@ public sealed partial class SqliteStore
     }
 
     /// <summary>
-    /// Computes the MACs of a store written before rows were authenticated. A migration cannot do this (it has no key),
+    /// Computes the missing MACs of a store written before rows were authenticated. A migration cannot do this (it has no key),
     /// so it happens here, on the first open with the right key, after the key check, in one transaction with the
     /// key check's upgrade to its "rows authenticated" form. From then on a row without a valid MAC is refused: a later
     /// open never fills in a missing MAC, because the key check (sealed under the master key) says every row has one.
@@ -84,24 +84,41 @@ public sealed partial class SqliteStore
             return;
         }
 
+        // Only missing MACs are computed; one that is present must already be right.
         var targets = new List<(string Name, byte[] Mac)>();
-        await using (var command = CreateCommand(connection, transaction, "SELECT name, connection_string, username FROM targets", []))
+        await using (var command = CreateCommand(connection, transaction, "SELECT name, connection_string, username, mac FROM targets", []))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                targets.Add((reader.GetString(0), TargetMac(reader.GetString(0), reader.GetString(1), reader.GetString(2))));
+                var (name, connectionString, username) = (reader.GetString(0), reader.GetString(1), reader.GetString(2));
+                if (reader.IsDBNull(3))
+                {
+                    targets.Add((name, TargetMac(name, connectionString, username)));
+                }
+                else
+                {
+                    VerifyTargetRow((byte[])reader.GetValue(3), name, connectionString, username);
+                }
             }
         }
 
         var secrets = new List<(string Name, byte[] Mac)>();
-        await using (var command = CreateCommand(connection, transaction, "SELECT name, target, strategy, group_role, login_a, login_b FROM secrets", []))
+        await using (var command = CreateCommand(connection, transaction, "SELECT name, target, strategy, group_role, login_a, login_b, mac FROM secrets", []))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                secrets.Add((reader.GetString(0), SecretMac(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                    reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5))));
+                var (name, target, strategy, group, loginA, loginB) =
+                    (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5));
+                if (reader.IsDBNull(6))
+                {
+                    secrets.Add((name, SecretMac(name, target, strategy, group, loginA, loginB)));
+                }
+                else
+                {
+                    VerifySecretRow((byte[])reader.GetValue(6), name, target, strategy, group, loginA, loginB);
+                }
             }
         }
 

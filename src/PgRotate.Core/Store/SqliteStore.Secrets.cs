@@ -46,10 +46,29 @@ public sealed partial class SqliteStore
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = BeginWriteTransaction(connection);
+        await DeleteSecretRowsAsync(connection, transaction, name, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><c>secret remove</c>: forgets a secret, its versions (passwords) and its history.</summary>
+    public async Task RemoveSecretAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = BeginWriteTransaction(connection);
+        if (await DeleteSecretRowsAsync(connection, transaction, name, cancellationToken).ConfigureAwait(false) == 0)
+        {
+            throw new PgRotateException(ErrorCode.NotFound, $"unknown secret {name}; 'pgrotate secret list' shows the registered ones");
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes a secret's rows; returns how many secret rows went (0 or 1).</summary>
+    private async Task<int> DeleteSecretRowsAsync(SqliteConnection connection, SqliteTransaction transaction, string name, CancellationToken cancellationToken)
+    {
         await ExecuteAsync(connection, transaction, "DELETE FROM versions WHERE secret = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
         await ExecuteAsync(connection, transaction, "DELETE FROM history WHERE secret = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
-        await ExecuteAsync(connection, transaction, "DELETE FROM secrets WHERE name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return await ExecuteAsync(connection, transaction, "DELETE FROM secrets WHERE name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
     }
 
     public async Task<Secret?> FindSecretAsync(string name, CancellationToken cancellationToken) =>

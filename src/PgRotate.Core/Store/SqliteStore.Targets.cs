@@ -63,6 +63,67 @@ public sealed partial class SqliteStore
             cancellationToken, ("$n", name), ("$p", _envelope.SealText(pending, TargetPasswordData(name))), ("$t", Now())).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <c>target update</c>: a new connection string, admin user and/or password for an existing target, with its MAC
+    /// recomputed. A new password also drops a pending one left by an interrupted <c>target rotate-admin</c>: the
+    /// operator has just said which password works. Without a new password the pending one stays, since it may be
+    /// the one the server has.
+    /// </summary>
+    public async Task UpdateTargetAsync(Target target, bool newPassword, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var changed = await ExecuteAsync(connection, null,
+            "UPDATE targets SET connection_string = $c, username = $u, password = $p, mac = $m, updated_at = $t"
+            + (newPassword ? ", pending_password = NULL" : "") + " WHERE name = $n",
+            cancellationToken, ("$n", target.Name), ("$c", target.ConnectionString), ("$u", target.Username),
+            ("$p", _envelope.SealText(target.Password, TargetPasswordData(target.Name))), ("$t", Now()),
+            ("$m", TargetMac(target.Name, target.ConnectionString, target.Username))).ConfigureAwait(false);
+        if (changed == 0)
+        {
+            throw TargetNotFound(target.Name);
+        }
+    }
+
+    /// <summary>
+    /// <c>target remove</c>: forgets a target, and with <paramref name="withSecrets"/> the secrets registered on it
+    /// (their versions and history too), in one transaction. Without it, a target still in use is refused, naming the
+    /// secrets. Returns the names of the secrets removed. Nothing on the server changes.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RemoveTargetAsync(string name, bool withSecrets, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = BeginWriteTransaction(connection);
+        if (await ScalarAsync<long>(connection, transaction, "SELECT count(*) FROM targets WHERE name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false) == 0)
+        {
+            throw TargetNotFound(name);
+        }
+
+        var secrets = new List<string>();
+        await using (var command = CreateCommand(connection, transaction, "SELECT name FROM secrets WHERE target = $n ORDER BY name", [("$n", name)]))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                secrets.Add(reader.GetString(0));
+            }
+        }
+
+        if (secrets.Count > 0 && !withSecrets)
+        {
+            throw new PgRotateException(ErrorCode.IncompatibleState,
+                $"target {name} is used by {secrets.Count} secret(s): {string.Join(", ", secrets.Select(Printable))}; remove them first ('pgrotate secret remove NAME'), or use --force to remove them with the target (their roles stay as they are)");
+        }
+
+        foreach (var secret in secrets)
+        {
+            await DeleteSecretRowsAsync(connection, transaction, secret, cancellationToken).ConfigureAwait(false);
+        }
+
+        await ExecuteAsync(connection, transaction, "DELETE FROM targets WHERE name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return secrets;
+    }
+
     public async Task<Target> GetTargetAsync(string name, CancellationToken cancellationToken) =>
         (await QueryTargetsAsync("WHERE name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false)).SingleOrDefault()
         ?? throw TargetNotFound(name);

@@ -173,6 +173,18 @@ public sealed class StoreAuthenticationTests(PostgresFixture postgres) : IDispos
         Assert.Contains("target db in store", (await sandbox.RunAsync("target", "list")).FailsWith(StoreCorrupt));
     }
 
+    [Fact]
+    public async Task While_missing_MACs_are_computed_a_present_wrong_one_is_refused()
+    {
+        using var sandbox = new CliSandbox(postgres);
+        (await sandbox.RunAsync("init")).Ok();
+        (await sandbox.RunWithInputAsync("pw\n", "target", "add", "db", "--conn", "Host=127.0.0.1;Port=1;Username=rotator", "--password-stdin", "--no-verify")).Ok();
+        await SealLegacyKeyCheckAsync(sandbox);
+        await sandbox.ExecuteAsync("UPDATE targets SET mac = randomblob(32)");
+
+        Assert.Contains("target db in store", (await sandbox.RunAsync("target", "list")).FailsWith(StoreCorrupt));
+    }
+
     private int DecoyPort => ((IPEndPoint)_decoy.LocalEndpoint).Port;
 
     private static TcpListener StartDecoy()
@@ -212,10 +224,15 @@ public sealed class StoreAuthenticationTests(PostgresFixture postgres) : IDispos
     /// <summary>Turns the sandbox's store into one written before rows were authenticated (schema 3, key check in its first form).</summary>
     private static async Task MakeLegacyAsync(CliSandbox sandbox)
     {
+        await SealLegacyKeyCheckAsync(sandbox);
+        await sandbox.ExecuteAsync("ALTER TABLE targets DROP COLUMN mac; ALTER TABLE secrets DROP COLUMN mac; PRAGMA user_version = 3;");
+    }
+
+    /// <summary>The key check in the form a store had before its rows were authenticated.</summary>
+    private static async Task SealLegacyKeyCheckAsync(CliSandbox sandbox)
+    {
         using var key = await MasterKey.ReadFileAsync(sandbox.KeyPath, TestContext.Current.CancellationToken);
         var legacyCheck = Convert.ToBase64String(new Envelope(key).SealText(new SecretText("pgrotate"), "store:key-check"));
-        await sandbox.ExecuteAsync(
-            "ALTER TABLE targets DROP COLUMN mac; ALTER TABLE secrets DROP COLUMN mac; UPDATE meta SET value = $v WHERE key = 'key_check'; PRAGMA user_version = 3;",
-            ("$v", legacyCheck));
+        await sandbox.ExecuteAsync("UPDATE meta SET value = $v WHERE key = 'key_check'", ("$v", legacyCheck));
     }
 }
