@@ -71,7 +71,8 @@ try
         var started = Stopwatch.GetTimestamp();
         stepStarted = started;
         recordSteps = i >= 10;
-        await latencyEngine.RotateAsync("bench/latency", CancellationToken.None);
+        // Back to back, inside the previous rotation's grace: --force, as the CLI would need.
+        await latencyEngine.RotateAsync(new RotationRequest("bench/latency", Force: true), CancellationToken.None);
         if (i >= 10) pgrotate.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 

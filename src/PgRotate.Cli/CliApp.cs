@@ -162,6 +162,7 @@ public static partial class CliApp
         root.Subcommands.Add(HistoryCommand.Create(commands));
         root.Subcommands.Add(CheckCommand.Create(commands));
         root.Subcommands.Add(DemoCommand.Create(commands));
+        HelpText.Install(root);
 
         return root;
     }

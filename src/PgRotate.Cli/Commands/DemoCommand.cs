@@ -58,12 +58,16 @@ public static class DemoCommand
         {
             using var key = MasterKey.Generate();
             var store = await SqliteStore.CreateAsync(Path.Combine(folder, "pgrotate.db"), key, time, cancellationToken);
-            await o.WriteLineAsync($"  store {store.Path} (SQLite, AES-256-GCM under master key {key.KeyId})");
+            await o.WriteLineAsync($"  store {store.Path} (SQLite), master key {key.KeyId}");
+            await o.WriteLineAsync("    the master key is 32 random bytes kept apart from the store (here only in memory; 'pgrotate init' writes it");
+            await o.WriteLineAsync("    to pgrotate.db.key, mode 0600); each password is sealed with AES-256-GCM under its own data key, which the");
+            await o.WriteLineAsync("    master key wraps. The id shown names the key and reveals nothing of it. Lose the key and the store is unreadable.");
             var target = cluster.AsTarget("demo");
             await store.AddTargetAsync(target, cancellationToken);
 
             await o.WriteLineAsync();
-            await o.WriteLineAsync("1. secret add demo/app --target demo --group app   (the seed's pattern: group NOLOGIN, app_a/app_b default to it)");
+            await o.WriteLineAsync("1. secret add demo/app --target demo --group app   (the alternating-users pattern: the group app is NOLOGIN and");
+            await o.WriteLineAsync("   owns the data; the logins app_a and app_b are its members and default to it, so they take turns)");
             var setup = await new SecretSetup(store, context.Connector, time)
                 .AddAsync(new SecretRequest("demo/app", "demo", Strategy.Alternating, "app"), dryRun: false, cancellationToken);
             foreach (var statement in setup.Statements)
@@ -88,6 +92,8 @@ public static class DemoCommand
 
             await o.WriteLineAsync();
             await o.WriteLineAsync($"2. {rotations} rotations while a client keeps connecting with the current credential");
+            await o.WriteLineAsync("   (back to back, each lands inside the previous one's grace, so the demo passes --force; a real secret waits");
+            await o.WriteLineAsync("   for the grace to end, which a schedule's default grace always does by the next rotation)");
             var engine = new RotationEngine(store, context.Connector, time, logger: NullLogger<RotationEngine>.Instance);
             for (var i = 1; i <= rotations; i++)
             {
@@ -101,19 +107,22 @@ public static class DemoCommand
                 await o.WriteLineAsync($"                         previous {previous.Username} (v{previous.Number}) → {previousCheck}");
             }
 
+            await o.WriteLineAsync();
+            await ShowGraceEndingAsync(context, store, engine, target, cancellationToken);
+
             await stopClient.CancelAsync();
             var (ok, failed) = await client;
             await using (var stillThere = new NpgsqlCommand("SELECT count(*) FROM public.orders", longLived))
             {
                 var rows = (long)(await stillThere.ExecuteScalarAsync(cancellationToken))!;
                 await o.WriteLineAsync();
-                await o.WriteLineAsync($"3. client: {ok} connections and inserts succeeded, {failed} failed; the session opened before the first rotation still works (sees {rows} rows)");
+                await o.WriteLineAsync($"4. client: {ok} connections and inserts succeeded, {failed} failed; the session opened before the first rotation still works (sees {rows} rows)");
             }
 
             var log = await cluster.ReadServerLogAsync(cancellationToken);
             var versions = await store.ListVersionsAsync("demo/app", cancellationToken);
             var leaked = versions.Count(v => log.Contains(v.Password.Reveal(), StringComparison.Ordinal));
-            await o.WriteLineAsync($"4. server log (log_statement=all): {log.Split('\n').Length} lines, {leaked} of {versions.Count} generated passwords in it (pgrotate sends only SCRAM verifiers)");
+            await o.WriteLineAsync($"5. server log (log_statement=all): {log.Split('\n').Length} lines, {leaked} of {versions.Count} generated passwords in it (pgrotate sends only SCRAM verifiers)");
             await o.WriteLineAsync();
             await o.WriteLineAsync("done: stopping PostgreSQL and removing its temporary folder (store included)");
         }
@@ -126,6 +135,52 @@ public static class DemoCommand
             }
 
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        }
+    }
+
+    /// <summary>
+    /// One more rotation with a short grace, then the previous login is tried until PostgreSQL refuses it: the grace is
+    /// its VALID UNTIL, enforced by the server at each login, so nothing has to run when it ends.
+    /// </summary>
+    private static async Task ShowGraceEndingAsync(CliContext context, SqliteStore store, RotationEngine engine, Target target, CancellationToken cancellationToken)
+    {
+        var o = context.Out;
+        var time = context.Time;
+        var grace = TimeSpan.FromSeconds(3);
+        await o.WriteLineAsync($"3. a grace period ending: rotate demo/app --grace {grace.TotalSeconds:0}s");
+        var result = await engine.RotateAsync(new RotationRequest("demo/app", Grace: grace, Force: true), cancellationToken);
+        var previous = (await store.FindVersionAsync("demo/app", Stage.Previous, cancellationToken))!;
+        var until = result.PreviousValidUntil!.Value;
+        await o.WriteLineAsync($"   current {result.Username}; previous {previous.Username} valid until {until:HH:mm:ss.fff} UTC (its VALID UNTIL on the server)");
+        var started = time.GetTimestamp();
+        var accepted = 0;
+        // Polled by logging in, as a client would: the server, not pgrotate, decides when the grace is over.
+        while (await LogsInAsync(context.Connector, target, previous, cancellationToken))
+        {
+            accepted++;
+            if (time.GetElapsedTime(started) > grace + TimeSpan.FromSeconds(30))
+            {
+                await o.WriteLineAsync($"   previous {previous.Username} still logs in {time.GetElapsedTime(started).TotalSeconds:0}s later: is the server's clock behind?");
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken);
+        }
+
+        await o.WriteLineAsync($"   previous {previous.Username} logged in {accepted} time(s), then was refused by PostgreSQL after {time.GetElapsedTime(started).TotalSeconds:0.0} s: password authentication failed");
+        await o.WriteLineAsync($"   clients had the grace to move to {result.Username}; sessions opened before it ended keep working (the check is at login)");
+    }
+
+    private static async Task<bool> LogsInAsync(TargetConnector connector, Target target, SecretVersion version, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await connector.OpenAsAsync(target, version.Username, version.Password, cancellationToken);
+            return true;
+        }
+        catch (Errors.PgRotateException e) when (e.Code == Errors.ErrorCode.AuthenticationFailed)
+        {
+            return false;
         }
     }
 

@@ -183,7 +183,7 @@ public static class SecretCommands
         await o.WriteLineAsync($"group      {secret.Group}");
         await o.WriteLineAsync($"logins     {string.Join(", ", secret.Logins)}");
         await o.WriteLineAsync($"schedule   {secret.Schedule?.Text ?? "on demand"}");
-        await o.WriteLineAsync($"grace      {(secret.Grace is { } grace ? Durations.Format(grace) : "until the next scheduled rotation")}");
+        await o.WriteLineAsync($"grace      {(secret.Grace is { } grace ? Durations.Format(grace) : secret.Schedule is null ? Durations.Format(Bounds.DefaultGraceWithoutSchedule) + " (the default without a schedule)" : "until the next scheduled rotation")}");
         await o.WriteLineAsync($"adoption   {secret.Adoption.ToString().ToLowerInvariant()}");
         await o.WriteLineAsync($"next       {secret.NextRotationAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "-"}");
         TextTable.Write(o, ["VERSION", "LOGIN", "STAGE", "CREATED", "ACTIVATED", "VALID UNTIL"], versions.Reverse().Select(v => (IReadOnlyList<string>)

@@ -52,6 +52,7 @@ public sealed class RotationEngine(
         var current = state.Current
             ?? throw new PgRotateException(ErrorCode.IncompatibleState, $"secret {name} has no current version; run its 'pgrotate secret add' again to finish setting it up");
         EnsureGraceFits(secret, request.Grace);
+        EnsureStoredTimingUsable(secret, request);
         var sessionsEnded = 0;
         if (request.TerminateSessions)
         {
@@ -206,6 +207,29 @@ public sealed class RotationEngine(
         {
             throw PgRotateException.InvalidInput(
                 $"--grace {Durations.Format(g)} is longer than the {Durations.Format(gap)} between scheduled rotations of {secret.Name}: the previous login's grace must end by the next rotation");
+        }
+    }
+
+    /// <summary>
+    /// A schedule or grace stored before they were bounded (an earlier version accepted --every 500000w) would fail only
+    /// at the finish step, after the server was changed: refuse it before anything happens, and say how to fix it.
+    /// </summary>
+    private void EnsureStoredTimingUsable(Secret secret, RotationRequest request)
+    {
+        try
+        {
+            secret.Schedule?.NextAfter(time.GetUtcNow());
+        }
+        catch (PgRotateException e) when (e.Code == ErrorCode.InvalidInput)
+        {
+            throw PgRotateException.InvalidInput(
+                $"secret {secret.Name}: {e.Message}; nothing was changed. Set a schedule within 10 years with 'pgrotate secret update {secret.Name} --every …' (or --cron, --no-schedule)");
+        }
+
+        if (request.Grace is null && !request.RevokePrevious && secret.Grace is { } grace && grace > Bounds.MaxDuration)
+        {
+            throw PgRotateException.InvalidInput(
+                $"secret {secret.Name} has a grace of {Durations.Format(grace)}, over the 10-year maximum; nothing was changed. Set one with 'pgrotate secret update {secret.Name} --grace …' (or --no-grace)");
         }
     }
 

@@ -1,6 +1,6 @@
 namespace PgRotate.Rotation;
 
-/// <summary>The four steps of a rotation (README: how a rotation works). Each is idempotent; the store says which ones are done.</summary>
+/// <summary>The four steps of a rotation (create, set, test, finish; see RotationEngine). Each is idempotent; the store says which ones are done.</summary>
 public enum RotationStep
 {
     /// <summary>Generate the new password and store it as the pending version, before the server is touched.</summary>

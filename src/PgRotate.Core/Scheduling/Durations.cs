@@ -12,7 +12,15 @@ namespace PgRotate.Scheduling;
 /// </summary>
 public static partial class Durations
 {
-    public static TimeSpan Parse(string? text, string what = "duration")
+    public static TimeSpan Parse(string? text, string what = "duration") => Parse(text, what, Bounds.MaxDuration);
+
+    /// <summary>
+    /// A duration read back from the store, which may predate the bound (a store written by an earlier version took
+    /// 500000w): accepted up to what a TimeSpan holds, so the secret can still be listed and fixed with 'secret update'.
+    /// </summary>
+    internal static TimeSpan ParseStored(string text, string what) => Parse(text, what, TimeSpan.MaxValue / 2);
+
+    private static TimeSpan Parse(string? text, string what, TimeSpan max)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
@@ -40,7 +48,7 @@ public static partial class Durations
             };
             // Checked before each addition: every part is at most 9 digits and the running total at most the bound, so
             // neither the product nor the sum can overflow.
-            if (amount > Bounds.MaxDuration.Ticks / size.Ticks || (total += size * amount) > Bounds.MaxDuration)
+            if (amount > max.Ticks / size.Ticks || (total += size * amount) > max)
             {
                 throw PgRotateException.InvalidInput($"{what} {Sql.Printable(text)} is too long: at most 10 years (3650d)");
             }

@@ -58,17 +58,37 @@ public sealed record Schedule
         }
     }
 
-    public static Schedule Parse(string stored) =>
-        stored.StartsWith(EveryPrefix, StringComparison.Ordinal)
-            ? Every(Durations.Parse(stored[EveryPrefix.Length..], "rotation interval"))
-            : Cron(stored);
+    /// <summary>
+    /// A schedule read back from the store. Not held to today's bounds, which a store written by an earlier version may
+    /// break: the secret must still be listed and fixed with 'secret update'; a rotation checks it first
+    /// (<see cref="NextAfter"/> refuses a time past the year 9999).
+    /// </summary>
+    public static Schedule Parse(string stored)
+    {
+        if (stored.StartsWith(EveryPrefix, StringComparison.Ordinal))
+        {
+            return new Schedule(stored, Durations.ParseStored(stored[EveryPrefix.Length..], "rotation interval"), null);
+        }
+
+        try
+        {
+            var fields = stored.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+            return new Schedule(stored, null, CronExpression.Parse(stored, fields == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard));
+        }
+        catch (CronFormatException e)
+        {
+            throw PgRotateException.InvalidInput($"stored cron expression {Sql.Printable(stored)} is not valid: {e.Message}");
+        }
+    }
 
     /// <summary>The first rotation time strictly after <paramref name="after"/>.</summary>
     public DateTimeOffset NextAfter(DateTimeOffset after)
     {
         if (Interval is { } interval)
         {
-            return after + interval;
+            return after <= DateTimeOffset.MaxValue - interval
+                ? after + interval
+                : throw PgRotateException.InvalidInput($"schedule '{Text}' puts the next rotation past the year 9999");
         }
 
         return _cron!.GetNextOccurrence(after, TimeZoneInfo.Utc)
