@@ -33,7 +33,7 @@ public static partial class CliApp
             return ExitCodes.Usage;
         }
 
-        if (StoreFolderMessage(parse, host, options) is { } folder)
+        if (parse.Action is not ExtendedHelpAction && StoreFolderMessage(parse, host, options) is { } folder)
         {
             await host.Error.WriteLineAsync($"pgrotate: {folder}");
             return ExitCodes.Usage;
@@ -138,7 +138,7 @@ public static partial class CliApp
     }
 
     /// <summary>Errors are one line on stderr, even where System.CommandLine lists choices on several.</summary>
-    private static string OneLine(string message) =>
+    internal static string OneLine(string message) =>
         string.Join(' ', message.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
 
     public static RootCommand BuildRoot(CliHost host, GlobalOptions options)

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
@@ -13,7 +14,7 @@ namespace PgRotate.Cli;
 public static partial class HelpText
 {
     /// <summary>Examples by command path ("" is the top level). Every command has at least one (a test checks it).</summary>
-    public static readonly IReadOnlyDictionary<string, string[]> Examples = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    public static readonly FrozenDictionary<string, IReadOnlyList<string>> Examples = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
     {
         [""] =
         [
@@ -56,7 +57,7 @@ public static partial class HelpText
         ["history"] = ["pgrotate history orders/app"],
         ["check"] = ["pgrotate check", "pgrotate check orders/app --json"],
         ["demo"] = ["pgrotate demo", "pgrotate demo --rotations 2"],
-    };
+    }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>
     /// Replaces the help action of <paramref name="root"/> (shared by all its commands) with one that writes the same

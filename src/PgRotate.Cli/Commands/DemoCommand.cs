@@ -26,7 +26,7 @@ public static class DemoCommand
         {
             Description = "How many rotations to show (1 to 100)",
             DefaultValueFactory = _ => 4,
-            CustomParser = result => RotateCommand.WholeNumber(result, "--rotations", 1, 100),
+            CustomParser = result => WholeNumbers.Parse(result, "--rotations", 1, 100),
         };
         var binDir = new Option<string?>("--pg-bindir") { Description = $"PostgreSQL server programs to use (default: ${PostgresBinaries.BinDirVariable}, else the newest in /usr/lib/postgresql)" };
         return commands.Command("demo", "Show pgrotate working end to end on a throwaway local PostgreSQL and a temporary SQLite store; leaves nothing behind",

@@ -21,7 +21,7 @@ public static class RotateCommand
         {
             Description = "With --all-due: how many rotations run at once (1 to 64)",
             DefaultValueFactory = _ => 4,
-            CustomParser = result => WholeNumber(result, "--parallel", 1, 64),
+            CustomParser = result => WholeNumbers.Parse(result, "--parallel", 1, 64),
         };
         var grace = new Option<string?>("--grace") { Description = "This rotation's grace for the previous login instead of the secret's own (e.g. 10m); must end by the next scheduled rotation" };
         var revokePrevious = new Option<bool>("--revoke-previous") { Description = "After a leak: the previous login stops working at once (VALID UNTIL in the past) instead of getting a grace; also while a grace is running" };
@@ -75,19 +75,6 @@ public static class RotateCommand
             }, name, allDue, wait, parallel, grace, revokePrevious, terminate, force);
     }
 
-    /// <summary>A whole number in a range, with a plain message instead of the parser's "System.Int32".</summary>
-    internal static int WholeNumber(System.CommandLine.Parsing.ArgumentResult result, string option, int min, int max)
-    {
-        var text = result.Tokens.Count == 0 ? "" : result.Tokens[^1].Value;
-        if (text.Length > 0 && text.Length <= 9 && text.All(char.IsAsciiDigit) && int.Parse(text, CultureInfo.InvariantCulture) is var value && value >= min && value <= max)
-        {
-            return value;
-        }
-
-        result.AddError($"{option} takes a whole number from {min} to {max}, not {Postgres.Sql.Printable(text)}");
-        return min;
-    }
-
     private static async Task WriteAsync(CliContext context, DueRun run)
     {
         await WriteAsync(context, run.Rotated);
@@ -120,12 +107,9 @@ public static class RotateCommand
             var message = failure.Error is PgRotateException known
                 ? known.Message
                 : $"unexpected error: {Postgres.PostgresErrors.Scrub(failure.Error.Message)} ({failure.Error.GetType().Name})";
-            await context.Host.Error.WriteLineAsync($"pgrotate: {failure.Secret}: {OneLine(message)}");
+            await context.Host.Error.WriteLineAsync($"pgrotate: {failure.Secret}: {CliApp.OneLine(message)}");
         }
     }
-
-    private static string OneLine(string message) =>
-        string.Join(' ', message.Split((char[])[' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
 
     private static string Time(DateTimeOffset time) => time.ToString("u", CultureInfo.InvariantCulture);
 
