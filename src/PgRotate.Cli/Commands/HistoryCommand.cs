@@ -13,18 +13,19 @@ public static class HistoryCommand
     public static Command Create(CommandFactory commands)
     {
         var name = new Argument<string>("name") { Description = "Secret name" };
-        var limit = new Option<int?>("--limit") { Description = "Show only the most recent N entries" };
+        // Text, parsed here: a number out of range or not a number gets a plain message, not a .NET type name.
+        var limit = new Option<string?>("--limit") { Description = "Show only the most recent N entries" };
         var since = new Option<string?>("--since") { Description = "Show only entries from this long ago (e.g. 7d, 12h) or since this UTC time (e.g. 2026-11-01 or 2026-11-01T08:00:00Z)" };
         return commands.Command("history", "Show what happened to a secret: creation, each rotation, failures, adoption (oldest first)", async (context, parse, cancellationToken) =>
         {
             var secretName = SecretName.ParseSecret(parse.GetValue(name));
-            var count = parse.GetValue(limit);
-            if (count is < 1)
-            {
-                throw PgRotateException.InvalidInput("--limit takes a number of entries, at least 1");
-            }
+            int? count = parse.GetValue(limit) is { } text
+                ? int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1
+                    ? n
+                    : throw PgRotateException.InvalidInput($"--limit takes a number of entries from 1 to {int.MaxValue}, not {Postgres.Sql.Printable(text)}")
+                : null;
 
-            var from = parse.GetValue(since) is { } text ? ParseSince(text, context.Time.GetUtcNow()) : (DateTimeOffset?)null;
+            var from = parse.GetValue(since) is { } sinceText ? ParseSince(sinceText, context.Time.GetUtcNow()) : (DateTimeOffset?)null;
             var store = await context.OpenStoreAsync(cancellationToken);
             var secret = await store.GetSecretAsync(secretName, cancellationToken);
             var entries = await store.ListHistoryAsync(secret.Name, cancellationToken, from, count);

@@ -53,7 +53,8 @@ public sealed class SecretRemoval(SqliteStore store, TargetConnector connector, 
         var drop = logins.Count == 0
             ? []
             : new List<RoleStatement> { RoleSql.ReassignOwned(logins, secret.Group), RoleSql.DropOwned(logins) }.Concat(logins.Select(RoleSql.DropRole)).ToList();
-        var terminate = $"{RoleSql.TerminateSessions} -- $1 = {{{string.Join(",", logins.Select(l => l.Value))}}}";
+        // Shown with the array written out, so the dry run's text runs as it is; the real run passes it as a parameter.
+        var terminate = RoleSql.TerminateSessions.Replace("$1", Sql.Literal("{" + string.Join(",", logins.Select(l => l.Value)) + "}") + "::name[]", StringComparison.Ordinal);
         var shown = logins.Count == 0 ? [] : close.Select(s => s.Display).Append(terminate).Concat(drop.Select(s => s.Display)).ToList();
         if (dryRun)
         {

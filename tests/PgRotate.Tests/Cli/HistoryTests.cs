@@ -50,6 +50,8 @@ public sealed class HistoryTests(PostgresFixture postgres)
     [InlineData("--since", "yesterday")]
     [InlineData("--since", "2026-13-45")]
     [InlineData("--limit", "0")]
+    [InlineData("--limit", "99999999999")]
+    [InlineData("--limit", "٣")]
     public async Task Bad_filters_are_refused_as_usage_errors(string option, string value)
     {
         using var sandbox = await WithThreeVersionsAsync();
@@ -57,6 +59,7 @@ public sealed class HistoryTests(PostgresFixture postgres)
         var line = (await sandbox.RunAsync("history", Secret, option, value)).FailsWith(2);
 
         Assert.Contains(option, line);
+        Assert.DoesNotContain("System.", line);
     }
 
     /// <summary>Created at the fake clock's start, rotated 2 and 4 days later; the clock then stays at 4 days.</summary>

@@ -58,7 +58,10 @@ public sealed class SecretRemoveTests(PostgresFixture postgres)
         var output = (await sandbox.RunAsync("secret", "remove", Secret, "--drop-roles", "--dry-run")).Ok();
 
         Assert.Contains($"ALTER ROLE \"{group}_a\" NOLOGIN;", output);
-        Assert.Contains("pg_terminate_backend", output);
+        // Every statement shown runs as printed: the session query names its roles in the text, not as a parameter.
+        var terminate = Assert.Single(output.Split('\n'), l => l.Contains("pg_terminate_backend", StringComparison.Ordinal));
+        Assert.Contains($"'{{{group}_a,{group}_b}}'::name[]", terminate);
+        Assert.Equal(0L, await postgres.ScalarAsync<long>(terminate.TrimEnd(';')));
         Assert.Contains($"REASSIGN OWNED BY \"{group}_a\", \"{group}_b\" TO \"{group}\";", output);
         Assert.Contains($"DROP OWNED BY \"{group}_a\", \"{group}_b\";", output);
         Assert.Contains($"DROP ROLE \"{group}_b\";", output);
