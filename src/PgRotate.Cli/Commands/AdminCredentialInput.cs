@@ -18,6 +18,14 @@ internal static class AdminCredentialInput
     {
         if (!passwordStdin)
         {
+            if (fromConnectionString is not null)
+            {
+                // The operator's own choice, but a careless one: any local user sees process arguments (ps, /proc) and
+                // the shell keeps them in its history. Say so without refusing: the value is already exposed.
+                await context.Host.Error.WriteLineAsync(
+                    "pgrotate: warning: the admin password was given in --conn, where other local users can read it (process list) and the shell history keeps it; use --password-stdin, and consider 'pgrotate target rotate-admin' to replace it with one nobody has seen");
+            }
+
             return fromConnectionString;
         }
 

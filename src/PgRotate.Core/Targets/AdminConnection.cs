@@ -38,6 +38,11 @@ public static class AdminConnection
             throw PgRotateException.InvalidInput($"connection string names no Host; {Example}");
         }
 
+        if (builder.Port is < 1 or > 65535)
+        {
+            throw PgRotateException.InvalidInput($"connection string names port {builder.Port}, outside 1-65535; {Example}");
+        }
+
         if (string.IsNullOrWhiteSpace(builder.Username))
         {
             throw PgRotateException.InvalidInput($"connection string names no Username (the admin role pgrotate changes roles with); {Example}");
