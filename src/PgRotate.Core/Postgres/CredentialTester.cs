@@ -12,6 +12,9 @@ namespace PgRotate.Postgres;
 /// </summary>
 public sealed class CredentialTester(TargetConnector connector)
 {
+    /// <summary>How long a check query may run before the test fails.</summary>
+    public static readonly TimeSpan CheckQueryTimeout = TimeSpan.FromSeconds(20);
+
     public async Task TestAsync(Target target, string username, SecretText password, string expectedCurrentUser, string? checkSql, CancellationToken cancellationToken)
     {
         await using var connection = await connector.OpenAsAsync(target, username, password, cancellationToken).ConfigureAwait(false);
@@ -42,7 +45,10 @@ public sealed class CredentialTester(TargetConnector connector)
         }
         catch (PostgresException e)
         {
-            throw new PgRotateException(ErrorCode.RotationFailed, $"check query as {username} failed: {e.SqlState}: {PostgresErrors.Scrub(e.MessageText)}", e);
+            var reason = e.SqlState == PostgresErrorCodes.QueryCanceled
+                ? $"did not finish within {CheckQueryTimeout.TotalSeconds:0} s"
+                : $"failed: {e.SqlState}: {PostgresErrors.Scrub(e.MessageText)}";
+            throw new PgRotateException(ErrorCode.RotationFailed, $"check query as {username} {reason}", e);
         }
     }
 
@@ -54,7 +60,9 @@ public sealed class CredentialTester(TargetConnector connector)
     /// </summary>
     private static async Task RunReadOnlyAsync(NpgsqlConnection connection, string checkSql, CancellationToken cancellationToken)
     {
-        await using (var begin = new NpgsqlCommand("BEGIN READ ONLY; SELECT 1", connection))
+        // The statement timeout ends a check that hangs (a lock wait, a runaway query) as a failed test, well before the
+        // driver's own command timeout, whose error would read as an unreachable server and be retried.
+        await using (var begin = new NpgsqlCommand($"BEGIN READ ONLY; SET LOCAL statement_timeout = '{(int)CheckQueryTimeout.TotalMilliseconds}'; SELECT 1", connection))
         {
             await begin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -55,7 +55,7 @@ public static partial class PostgresErrors
                 return new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: cannot connect: {socket.Message}", exception);
             case NpgsqlException { InnerException: TimeoutException }:
             case TimeoutException:
-                return new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: timed out connecting", exception);
+                return new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: timed out waiting for the server", exception);
             case NpgsqlException npgsql when npgsql.IsTransient:
                 return new PgRotateException(ErrorCode.TargetUnreachable, $"{what}: {Scrub(npgsql.Message)}", exception);
             case SocketException socket:
