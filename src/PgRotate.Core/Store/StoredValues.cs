@@ -1,0 +1,167 @@
+using PgRotate.Crypto;
+using PgRotate.Errors;
+
+namespace PgRotate.Store;
+
+/// <summary>
+/// How every store seals and authenticates what it keeps, so that all stores write the same thing: the associated
+/// data binding each sealed password to its row, the fields each row MAC covers, and the key check that proves the
+/// master key right before anything is read or written. Messages name the store by <paramref name="location"/>.
+/// </summary>
+/// <remarks>
+/// Rows carry a MAC (rather than binding these fields into the associated data of the sealed passwords) because a
+/// secret row holds no sealed value of its own, and a target's connection string changes without its password
+/// changing. A MAC is checked without decrypting anything. Columns that pgrotate changes as a matter of course
+/// (schedule, grace, check query, next rotation, adoption, stages) are not covered: they do not decide which server
+/// or role is used.
+/// </remarks>
+public sealed class StoredValues(MasterKey key, string location)
+{
+    // The key check's associated data also says whether every target and secret row carries a MAC: a store written
+    // before rows were authenticated has the legacy form, and is upgraded to the current one on its first open.
+    private const string LegacyKeyCheckAssociatedData = "store:key-check";
+    private const string KeyCheckAssociatedData = "store:key-check:rows-authenticated";
+    private const string KeyCheckPlaintext = "pgrotate";
+    private const string TargetRowKind = "target";
+    private const string SecretRowKind = "secret";
+
+    private readonly Envelope _envelope = new(key);
+    private readonly RowAuthenticator _rows = new(key);
+
+    /// <summary>What a stored key check proves.</summary>
+    public enum KeyCheck
+    {
+        /// <summary>The key is right and every row carries a MAC.</summary>
+        Current,
+
+        /// <summary>The key is right; the store was written before rows were authenticated (see <see cref="SealKeyCheck"/>).</summary>
+        Legacy,
+    }
+
+    // Version passwords.
+
+    public byte[] SealVersionPassword(string secret, int version, string username, SecretText password) =>
+        _envelope.SealText(password, VersionPasswordData(secret, version, username));
+
+    /// <summary>Opens a version's password; this also authenticates its login name, which is part of the associated data.</summary>
+    public SecretText OpenVersionPassword(byte[] sealedValue, string secret, int version, string username) =>
+        OpenSealed(sealedValue, VersionPasswordData(secret, version, username), $"version {version} (login {Printable(username)}) of secret {Printable(secret)}");
+
+    // Target passwords.
+
+    public byte[] SealTargetPassword(string target, SecretText password) => _envelope.SealText(password, TargetPasswordData(target));
+
+    public SecretText OpenTargetPassword(byte[] sealedValue, string target) =>
+        OpenSealed(sealedValue, TargetPasswordData(target), $"the admin password of target {Printable(target)}");
+
+    public byte[] SealTargetPendingPassword(string target, SecretText password) => _envelope.SealText(password, TargetPendingPasswordData(target));
+
+    public SecretText OpenTargetPendingPassword(byte[] sealedValue, string target) =>
+        OpenSealed(sealedValue, TargetPendingPasswordData(target), $"the pending admin password of target {Printable(target)}");
+
+    // Row MACs.
+
+    public byte[] TargetMac(string name, string connectionString, string username) =>
+        _rows.Compute(TargetRowKind, name, connectionString, username);
+
+    public byte[] SecretMac(string name, string target, string strategy, string group, string loginA, string? loginB) =>
+        _rows.Compute(SecretRowKind, name, target, strategy, group, loginA, loginB);
+
+    public void VerifyTargetRow(byte[]? mac, string name, string connectionString, string username)
+    {
+        if (!_rows.Verify(mac, TargetRowKind, name, connectionString, username))
+        {
+            throw RowModified($"target {Printable(name)}");
+        }
+    }
+
+    public void VerifySecretRow(byte[]? mac, string name, string target, string strategy, string group, string loginA, string? loginB)
+    {
+        if (!_rows.Verify(mac, SecretRowKind, name, target, strategy, group, loginA, loginB))
+        {
+            throw RowModified($"secret {Printable(name)}");
+        }
+    }
+
+    // Key check.
+
+    /// <summary>The key check a store keeps beside the key id (base64): it opens only under this master key.</summary>
+    public string SealKeyCheck() => Convert.ToBase64String(_envelope.SealText(new SecretText(KeyCheckPlaintext), KeyCheckAssociatedData));
+
+    /// <summary>
+    /// Proves the master key right against the stored key id and key check, before anything else is read: a different
+    /// key id or a check that does not open is <c>MasterKeyMismatch</c>, a malformed check <c>StoreCorrupt</c>.
+    /// </summary>
+    public KeyCheck CheckKey(string storedKeyId, string storedCheck)
+    {
+        if (storedKeyId != key.KeyId)
+        {
+            throw new PgRotateException(ErrorCode.MasterKeyMismatch,
+                $"the master key (id {key.KeyId}) is not the one store {location} was created with (id {Printable(storedKeyId)}); nothing was decrypted or changed");
+        }
+
+        byte[] sealedCheck;
+        try
+        {
+            sealedCheck = Convert.FromBase64String(storedCheck);
+        }
+        catch (FormatException e)
+        {
+            throw new PgRotateException(ErrorCode.StoreCorrupt, $"store {location} is damaged (truncated or corrupted); restore it from a backup. Nothing was changed", e);
+        }
+
+        if (OpensKeyCheck(sealedCheck, KeyCheckAssociatedData))
+        {
+            return KeyCheck.Current;
+        }
+
+        if (OpensKeyCheck(sealedCheck, LegacyKeyCheckAssociatedData))
+        {
+            return KeyCheck.Legacy;
+        }
+
+        throw new PgRotateException(ErrorCode.MasterKeyMismatch, $"the master key does not open store {location}");
+    }
+
+    /// <summary>A name read from a store, made safe for a one-line message (an edited row may hold anything).</summary>
+    public static string Printable(string text) =>
+        string.Concat(text.Take(128).Select(c => char.IsControl(c) ? '?' : c));
+
+    private static string VersionPasswordData(string secret, int version, string username) => $"secret:{secret}:version:{version}:{username}";
+
+    private static string TargetPasswordData(string target) => $"target:{target}:password";
+
+    private static string TargetPendingPasswordData(string target) => $"target:{target}:pending-password";
+
+    private bool OpensKeyCheck(byte[] sealedCheck, string associatedData)
+    {
+        try
+        {
+            return _envelope.OpenText(sealedCheck, associatedData).Reveal() == KeyCheckPlaintext;
+        }
+        catch (PgRotateException e) when (e.Code == ErrorCode.MasterKeyMismatch)
+        {
+            return false;
+        }
+    }
+
+    private PgRotateException RowModified(string row) => new(ErrorCode.StoreCorrupt,
+        $"{row} in store {location} was modified outside pgrotate (its authentication does not match); restore the store from a backup. Nothing was connected to or changed");
+
+    /// <summary>
+    /// Opens a sealed value of a row. The key check has already proved the master key right, so a value that does not
+    /// authenticate was damaged or moved: reported as a damaged store naming the row, not as a wrong key.
+    /// </summary>
+    private SecretText OpenSealed(byte[] sealedValue, string associatedData, string row)
+    {
+        try
+        {
+            return _envelope.OpenText(sealedValue, associatedData);
+        }
+        catch (PgRotateException e) when (e.Code is ErrorCode.MasterKeyMismatch or ErrorCode.StoreCorrupt)
+        {
+            throw new PgRotateException(ErrorCode.StoreCorrupt,
+                $"{row} in store {location} is damaged (its encrypted value does not authenticate); restore the store from a backup", e);
+        }
+    }
+}
