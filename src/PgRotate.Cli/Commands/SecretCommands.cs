@@ -168,13 +168,7 @@ public static class SecretCommands
         var versions = await store.ListVersionsAsync(secret.Name, cancellationToken);
         if (context.Json)
         {
-            await context.Out.WriteLineAsync(JsonOutput.Serialize(new
-            {
-                name = secret.Name, target = secret.Target, strategy = secret.Strategy.WireName(), group = secret.Group.Value,
-                logins = secret.Logins.Select(l => l.Value), schedule = secret.Schedule?.Text, grace = secret.Grace is { } g ? Durations.Format(g) : null,
-                checkSql = secret.CheckSql, adoption = secret.Adoption, createdAt = secret.CreatedAt, nextRotationAt = secret.NextRotationAt,
-                versions = versions.Select(v => new { version = v.Number, username = v.Username, stage = v.Stage.WireName(), createdAt = v.CreatedAt, activatedAt = v.ActivatedAt, validUntil = v.ValidUntil }),
-            }));
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(secret.ToDetail(versions)));
             return ExitCodes.Ok;
         }
 

@@ -5,6 +5,7 @@ using PgRotate.Postgres;
 using PgRotate.Secrets;
 using PgRotate.Store;
 using PgRotate.Targets;
+using PgRotate.Wire;
 
 namespace PgRotate.Cli.Commands;
 
@@ -76,7 +77,7 @@ public static class TargetCommands
         var targets = await store.ListTargetsAsync(cancellationToken);
         if (context.Json)
         {
-            await context.Out.WriteLineAsync(JsonOutput.Serialize(targets.Select(t => new { name = t.Name, host = t.Host, port = t.Port, database = t.Database, username = t.Username })));
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(targets.Select(t => t.ToSummary())));
         }
         else if (targets.Count == 0)
         {

@@ -27,6 +27,23 @@ public static class ContractMapping
         _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, null),
     };
 
+    public static AdoptionState ToContract(this Adoption adoption) => adoption switch
+    {
+        Adoption.None => AdoptionState.None,
+        Adoption.Adopting => AdoptionState.Adopting,
+        Adoption.Adopted => AdoptionState.Adopted,
+        _ => throw new ArgumentOutOfRangeException(nameof(adoption), adoption, null),
+    };
+
+    public static VersionSummary ToContract(this SecretVersion v) => new(v.Number, v.Username, v.Stage.ToContract(), v.CreatedAt, v.ActivatedAt, v.ValidUntil);
+
+    public static SecretDetail ToDetail(this Secret s, IReadOnlyList<SecretVersion> versions) => new(
+        s.Name, s.Target, s.Strategy.ToContract(), s.Group.Value, [.. s.Logins.Select(l => l.Value)], s.Schedule?.Text,
+        s.Grace is { } grace ? Scheduling.Durations.Format(grace) : null, s.CheckSql, s.Adoption.ToContract(), s.CreatedAt, s.NextRotationAt,
+        [.. versions.Select(v => v.ToContract())]);
+
+    public static TargetSummary ToSummary(this Target t) => new(t.Name, t.Host, t.Port, t.Database, t.Username);
+
     /// <summary>The credential with its password in clear: only for <c>pgrotate get</c>.</summary>
     public static Contracts.Credential ToContract(this Credentials.Credential c) => new(
         c.Name, c.Username, c.Password.Reveal(), c.Host, c.Port, c.Database, c.Version, c.Stage.ToContract(), c.RotatedAt, c.ValidUntil,
