@@ -19,6 +19,9 @@ public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult 
     public TextWriter Out => host.Out;
     public bool Json => parse.GetValue(options.Json);
     public TimeProvider Time => host.Time;
+
+    /// <summary>Who the history records as acting: the command line and the OS user running it.</summary>
+    public static string Actor => "cli:" + System.Environment.UserName;
     public TargetConnector Connector { get; } = new();
 
     /// <summary>Log messages go to stderr under --verbose; otherwise the command's own output says what happened.</summary>
@@ -73,7 +76,9 @@ public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult 
         // Report a missing store before a missing key: it is the more likely mistake.
         SqliteStore.EnsureExists(StorePath);
         var key = await FindKeyAsync(cancellationToken) ?? await MasterKey.ReadFileAsync(KeyFilePath, cancellationToken);
-        return await SqliteStore.OpenAsync(StorePath, key, Time, cancellationToken);
+        var store = await SqliteStore.OpenAsync(StorePath, key, Time, cancellationToken);
+        store.Actor = Actor;
+        return store;
     }
 
     public async ValueTask DisposeAsync()

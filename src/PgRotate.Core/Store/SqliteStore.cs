@@ -44,6 +44,9 @@ public sealed partial class SqliteStore
     public string Path { get; }
     public string KeyId { get; }
 
+    /// <summary>Who acts through this store (e.g. <c>cli:alice</c>), recorded with each history entry; null when unknown.</summary>
+    public string? Actor { get; set; }
+
     /// <summary>Creates a new store; refuses to touch an existing file.</summary>
     public static async Task<SqliteStore> CreateAsync(string path, MasterKey key, TimeProvider time, CancellationToken cancellationToken)
     {

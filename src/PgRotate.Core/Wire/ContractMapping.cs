@@ -73,6 +73,6 @@ public static class ContractMapping
             ?? throw new Errors.PgRotateException(Errors.ErrorCode.StoreCorrupt, $"the history of {e.Secret} holds an unknown event {Postgres.Sql.Printable(e.Event)}"),
         e.Version,
         e.Version is { } number ? versions.FirstOrDefault(v => v.Number == number)?.Username : null,
-        null,
+        e.Actor,
         e.Detail);
 }

@@ -12,7 +12,7 @@ public sealed class JsonContractTests(PostgresFixture postgres)
     private const string Secret = "orders/app";
 
     [Fact]
-    public async Task History_json_lists_typed_events_with_the_login_of_each_version()
+    public async Task History_json_lists_typed_events_with_the_login_of_each_version_and_the_cli_user_as_actor()
     {
         using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync();
         var group = Unique.Name("app");
@@ -25,6 +25,7 @@ public sealed class JsonContractTests(PostgresFixture postgres)
         Assert.Equal(
             [("created", group + "_a"), ("activated", group + "_a"), ("pending", group + "_b"), ("rotated", group + "_b")],
             events.Select(e => (e.GetProperty("event").GetString(), e.GetProperty("login").GetString())));
+        Assert.All(events, e => Assert.Equal("cli:" + Environment.UserName, e.GetProperty("actor").GetString()));
     }
 
     [Fact]
