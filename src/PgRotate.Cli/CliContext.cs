@@ -21,6 +21,9 @@ public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult 
     public TextWriter Out => host.Out;
     public bool Json => parse.GetValue(options.Json);
     public TimeProvider Time => host.Time;
+
+    /// <summary>Who the history records as acting: the command line and the OS user running it.</summary>
+    public static string Actor => "cli:" + System.Environment.UserName;
     public TargetConnector Connector { get; } = new();
 
     /// <summary>Log messages go to stderr under --verbose; otherwise the command's own output says what happened.</summary>
@@ -110,14 +113,18 @@ public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult 
         // Report a missing store before a missing key: it is the more likely mistake.
         await provider.EnsureExistsAsync(location, cancellationToken);
         var key = await FindKeyAsync(cancellationToken) ?? await MasterKey.ReadFileAsync(KeyFilePath, cancellationToken);
-        return _store = await provider.OpenAsync(location, key, Time, cancellationToken);
+        _store = await provider.OpenAsync(location, key, Time, cancellationToken);
+        _store.Actor = Actor;
+        return _store;
     }
 
     /// <summary><c>init</c>: creates the store --store names with <paramref name="key"/>; closed with the context.</summary>
     public async Task<ISecretStore> CreateStoreAsync(MasterKey key, CancellationToken cancellationToken)
     {
         var location = Store;
-        return _store = await StoreProviders.For(location).CreateAsync(location, key, Time, cancellationToken);
+        _store = await StoreProviders.For(location).CreateAsync(location, key, Time, cancellationToken);
+        _store.Actor = Actor;
+        return _store;
     }
 
     public async ValueTask DisposeAsync()

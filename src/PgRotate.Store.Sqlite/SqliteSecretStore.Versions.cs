@@ -185,22 +185,25 @@ public sealed partial class SqliteSecretStore
         // Times are stored as fixed-width UTC text ("O" format), so comparing the text compares the times. SQLite's
         // LIMIT -1 means no limit.
         await using var command = CreateCommand(connection, null,
-            "SELECT * FROM (SELECT id, secret, version, event, detail, at FROM history WHERE secret = $s AND ($since IS NULL OR at >= $since) ORDER BY id DESC LIMIT $limit) ORDER BY id",
+            "SELECT * FROM (SELECT id, secret, version, event, detail, at, actor FROM history WHERE secret = $s AND ($since IS NULL OR at >= $since) ORDER BY id DESC LIMIT $limit) ORDER BY id",
             [("$s", secret), ("$since", since is { } from ? Format(from) : null), ("$limit", limit ?? -1)]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var entries = new List<HistoryEntry>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             entries.Add(new HistoryEntry(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt32(2),
-                reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), ParseTime(reader.GetString(5))));
+                reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), ParseTime(reader.GetString(5)))
+            {
+                Actor = reader.IsDBNull(6) ? null : reader.GetString(6),
+            });
         }
 
         return entries;
     }
 
     private Task AppendHistoryAsync(SqliteConnection connection, SqliteTransaction? transaction, string secret, int? version, string @event, string? detail, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, transaction, "INSERT INTO history(secret, version, event, detail, at) VALUES ($s, $v, $e, $d, $t)", cancellationToken,
-            ("$s", secret), ("$v", version), ("$e", @event), ("$d", detail), ("$t", Now()));
+        ExecuteAsync(connection, transaction, "INSERT INTO history(secret, version, event, detail, at, actor) VALUES ($s, $v, $e, $d, $t, $a)", cancellationToken,
+            ("$s", secret), ("$v", version), ("$e", @event), ("$d", detail), ("$t", Now()), ("$a", Actor));
 
     private Task InsertVersionAsync(SqliteConnection connection, SqliteTransaction transaction, SecretVersion version, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, transaction,

@@ -49,6 +49,9 @@ public sealed partial class SqliteSecretStore : ISecretStore
     /// <summary>Nothing to release: connections are pooled per file by Microsoft.Data.Sqlite and closed after each operation.</summary>
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
+    /// <summary>Who acts through this store (e.g. <c>cli:alice</c>), recorded with each history entry; null when unknown.</summary>
+    public string? Actor { get; set; }
+
     /// <summary>Creates a new store; refuses to touch an existing file.</summary>
     public static async Task<SqliteSecretStore> CreateAsync(string path, MasterKey key, TimeProvider time, CancellationToken cancellationToken)
     {

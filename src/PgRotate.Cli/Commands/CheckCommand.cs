@@ -3,6 +3,7 @@ using PgRotate.Cli.Output;
 using PgRotate.Errors;
 using PgRotate.Postgres;
 using PgRotate.Secrets;
+using PgRotate.Wire;
 
 namespace PgRotate.Cli.Commands;
 
@@ -40,7 +41,7 @@ public static class CheckCommand
 
                 if (context.Json)
                 {
-                    await context.Out.WriteLineAsync(JsonOutput.Serialize(new { secretsChecked = secrets.Count, drift = drifts }));
+                    await context.Out.WriteLineAsync(JsonOutput.Serialize(new Contracts.DriftReport(secrets.Count, [.. drifts.Select(d => d.ToContract())])));
                 }
                 else
                 {

@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using PgRotate.Cli.Output;
+using PgRotate.Contracts;
 using PgRotate.Errors;
 using PgRotate.Scheduling;
 using PgRotate.Secrets;
+using PgRotate.Wire;
 
 namespace PgRotate.Cli.Commands;
 
@@ -29,14 +31,19 @@ public static class HistoryCommand
             var store = await context.OpenStoreAsync(cancellationToken);
             var secret = await store.GetSecretAsync(secretName, cancellationToken);
             var entries = await store.ListHistoryAsync(secret.Name, from, count, cancellationToken);
+            var versions = await store.ListVersionsAsync(secret.Name, cancellationToken);
+            var events = entries.Select(e => e.ToContract(versions)).ToList();
             if (context.Json)
             {
-                await context.Out.WriteLineAsync(JsonOutput.Serialize(entries.Select(e => new { at = e.At, @event = e.Event, version = e.Version, detail = e.Detail })));
+                await context.Out.WriteLineAsync(JsonOutput.Serialize(events));
             }
             else
             {
-                TextTable.Write(context.Out, ["AT", "EVENT", "VERSION", "DETAIL"], entries.Select(e => (IReadOnlyList<string>)
-                    [e.At.ToString("u", CultureInfo.InvariantCulture), e.Event, e.Version?.ToString(CultureInfo.InvariantCulture) ?? "-", e.Detail ?? ""]));
+                // The detail already names the login where one is involved, so the table keeps its four columns.
+                TextTable.Write(context.Out, ["AT", "EVENT", "VERSION", "DETAIL"], events.Select(e => (IReadOnlyList<string>)
+                [
+                    e.At.ToString("u", CultureInfo.InvariantCulture), PgRotateJson.WireName(e.Kind), e.Version?.ToString(CultureInfo.InvariantCulture) ?? "-", e.Detail ?? "",
+                ]));
             }
 
             return ExitCodes.Ok;

@@ -6,6 +6,7 @@ using PgRotate.Errors;
 using PgRotate.Rotation;
 using PgRotate.Scheduling;
 using PgRotate.Secrets;
+using PgRotate.Wire;
 
 namespace PgRotate.Cli.Commands;
 
@@ -117,12 +118,7 @@ public static class RotateCommand
     {
         if (context.Json)
         {
-            await context.Out.WriteLineAsync(JsonOutput.Serialize(results.Select(r => new
-            {
-                name = r.Secret, version = r.Version, username = r.Username, previousUsername = r.PreviousUsername,
-                previousValidUntil = r.PreviousValidUntil, previousRevoked = r.PreviousRevoked, sessionsEnded = r.SessionsEnded,
-                resumed = r.Resumed, elapsedMs = Math.Round(r.Elapsed.TotalMilliseconds, 1),
-            })));
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(results.Select(r => r.ToContract())));
             return;
         }
 

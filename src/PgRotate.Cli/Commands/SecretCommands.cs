@@ -4,13 +4,15 @@ using PgRotate.Errors;
 using PgRotate.Scheduling;
 using PgRotate.Secrets;
 using PgRotate.Setup;
+using PgRotate.Wire;
 
 namespace PgRotate.Cli.Commands;
 
 /// <summary><c>pgrotate secret add|list|show|adopt-finish</c>: named credentials and their roles.</summary>
 public static class SecretCommands
 {
-    private static readonly Argument<string> NameArgument = new("name") { Description = "Secret name, e.g. orders/app" };
+    /// <summary>A new argument for each command: a symbol belongs to one command of one tree.</summary>
+    private static Argument<string> NameArgument() => new("name") { Description = "Secret name, e.g. orders/app" };
 
     public static Command Create(CommandFactory commands)
     {
@@ -18,7 +20,9 @@ public static class SecretCommands
         secret.Subcommands.Add(Add(commands));
         secret.Subcommands.Add(SecretRemoveCommand.Create(commands));
         secret.Subcommands.Add(commands.Command("list", "List secrets with their current login and next rotation", ListAsync));
-        secret.Subcommands.Add(commands.Command("show", "Show a secret's settings and versions (never the passwords)", ShowAsync, NameArgument));
+        var showName = NameArgument();
+        secret.Subcommands.Add(commands.Command("show", "Show a secret's settings and versions (never the passwords)",
+            (context, parse, cancellationToken) => ShowAsync(context, parse.GetValue(showName), cancellationToken), showName));
         secret.Subcommands.Add(AdoptFinish(commands));
         secret.Subcommands.Add(SecretUpdateCommand.Create(commands));
         return secret;
@@ -26,6 +30,7 @@ public static class SecretCommands
 
     private static Command Add(CommandFactory commands)
     {
+        var nameArgument = NameArgument();
         var target = new Option<string>("--target") { Description = "Target the roles live on", Required = true };
         var group = new Option<string>("--group") { Description = "Group role that owns the data (alternating), or the login role itself (single)", Required = true };
         var strategy = new Option<string>("--strategy") { Description = "alternating (group + two logins, zero downtime) or single (one role changed in place)", DefaultValueFactory = _ => "alternating" };
@@ -49,7 +54,7 @@ public static class SecretCommands
 
                 var timing = SecretTiming.Parse(parse.GetValue(every), parse.GetValue(cron), parse.GetValue(grace), context.Time.GetUtcNow());
                 var request = new SecretRequest(
-                    parse.GetValue(NameArgument)!, parse.GetValue(target)!, StrategyNames.Parse(parse.GetValue(strategy)!), parse.GetValue(group)!,
+                    parse.GetValue(nameArgument)!, parse.GetValue(target)!, StrategyNames.Parse(parse.GetValue(strategy)!), parse.GetValue(group)!,
                     loginNames?[0], loginNames?[1], timing.Schedule, timing.Grace,
                     parse.GetValue(checkSql), parse.GetValue(adopt));
                 var store = await context.OpenStoreAsync(cancellationToken);
@@ -57,7 +62,7 @@ public static class SecretCommands
                 await WriteSetupAsync(context, result);
                 return ExitCodes.Ok;
             },
-            NameArgument, target, group, strategy, logins, every, cron, grace, checkSql, adopt, dryRun);
+            nameArgument, target, group, strategy, logins, every, cron, grace, checkSql, adopt, dryRun);
     }
 
     private static async Task WriteSetupAsync(CliContext context, SetupResult result)
@@ -127,20 +132,17 @@ public static class SecretCommands
     private static async Task<int> ListAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
         var store = await context.OpenStoreAsync(cancellationToken);
-        var rows = new List<(Secret Secret, SecretVersion? Current)>();
+        var rows = new List<(Secret Secret, SecretVersion? Current, bool Interrupted)>();
         foreach (var secret in await store.ListSecretsAsync(cancellationToken))
         {
-            rows.Add((secret, await store.FindVersionAsync(secret.Name, Stage.Current, cancellationToken)));
+            rows.Add((secret, await store.FindVersionAsync(secret.Name, Stage.Current, cancellationToken),
+                await store.FindVersionAsync(secret.Name, Stage.Pending, cancellationToken) is not null));
         }
 
         if (context.Json)
         {
-            await context.Out.WriteLineAsync(JsonOutput.Serialize(rows.Select(r => new
-            {
-                name = r.Secret.Name, target = r.Secret.Target, strategy = r.Secret.Strategy.WireName(), group = r.Secret.Group.Value,
-                currentLogin = r.Current?.Username, version = r.Current?.Number, rotatedAt = r.Current?.ActivatedAt,
-                schedule = r.Secret.Schedule?.Text, nextRotationAt = r.Secret.NextRotationAt,
-            })));
+            var now = context.Time.GetUtcNow();
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(rows.Select(r => r.Secret.ToSummary(r.Current, r.Interrupted, now))));
         }
         else if (rows.Count == 0)
         {
@@ -158,21 +160,15 @@ public static class SecretCommands
         return ExitCodes.Ok;
     }
 
-    private static async Task<int> ShowAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
+    private static async Task<int> ShowAsync(CliContext context, string? name, CancellationToken cancellationToken)
     {
-        var secretName = SecretName.ParseSecret(parse.GetValue(NameArgument));
+        var secretName = SecretName.ParseSecret(name);
         var store = await context.OpenStoreAsync(cancellationToken);
         var secret = await store.GetSecretAsync(secretName, cancellationToken);
         var versions = await store.ListVersionsAsync(secret.Name, cancellationToken);
         if (context.Json)
         {
-            await context.Out.WriteLineAsync(JsonOutput.Serialize(new
-            {
-                name = secret.Name, target = secret.Target, strategy = secret.Strategy.WireName(), group = secret.Group.Value,
-                logins = secret.Logins.Select(l => l.Value), schedule = secret.Schedule?.Text, grace = secret.Grace is { } g ? Durations.Format(g) : null,
-                checkSql = secret.CheckSql, adoption = secret.Adoption, createdAt = secret.CreatedAt, nextRotationAt = secret.NextRotationAt,
-                versions = versions.Select(v => new { version = v.Number, username = v.Username, stage = v.Stage.WireName(), createdAt = v.CreatedAt, activatedAt = v.ActivatedAt, validUntil = v.ValidUntil }),
-            }));
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(secret.ToDetail(versions)));
             return ExitCodes.Ok;
         }
 
@@ -197,13 +193,14 @@ public static class SecretCommands
 
     private static Command AdoptFinish(CommandFactory commands)
     {
+        var nameArgument = NameArgument();
         var quiet = new Option<string>("--quiet-period") { Description = "How long no session of the old login must be seen before it is closed", DefaultValueFactory = _ => "1m" };
         return commands.Command("adopt-finish",
             "Finish adopting a single-user app: once no session of the group role has been seen for the quiet period, make it NOLOGIN; otherwise list the clients still using it. On an adoption that is already finished it changes nothing and exits 0",
             async (context, parse, cancellationToken) =>
             {
                 var period = Durations.Parse(parse.GetValue(quiet), "--quiet-period");
-                var name = SecretName.ParseSecret(parse.GetValue(NameArgument));
+                var name = SecretName.ParseSecret(parse.GetValue(nameArgument));
                 var store = await context.OpenStoreAsync(cancellationToken);
                 var progress = context.Json ? null : new InlineProgress<TimeSpan>(elapsed =>
                 {
@@ -221,6 +218,6 @@ public static class SecretCommands
                     ? JsonOutput.Serialize(new { name = secret.Name, group = secret.Group.Value, adoption = secret.Adoption, alreadyFinished = !finished })
                     : text);
                 return ExitCodes.Ok;
-            }, NameArgument, quiet);
+            }, nameArgument, quiet);
     }
 }

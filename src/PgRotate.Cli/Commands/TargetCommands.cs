@@ -5,13 +5,15 @@ using PgRotate.Postgres;
 using PgRotate.Secrets;
 using PgRotate.Store;
 using PgRotate.Targets;
+using PgRotate.Wire;
 
 namespace PgRotate.Cli.Commands;
 
 /// <summary><c>pgrotate target add|list|check</c>: the servers pgrotate manages roles on.</summary>
 public static class TargetCommands
 {
-    private static readonly Argument<string> NameArgument = new("name") { Description = "Target name: lowercase letters, digits, '.', '_' and '-'" };
+    /// <summary>A new argument for each command: a symbol belongs to one command of one tree.</summary>
+    private static Argument<string> NameArgument() => new("name") { Description = "Target name: lowercase letters, digits, '.', '_' and '-'" };
 
     public static Command Create(CommandFactory commands)
     {
@@ -26,6 +28,7 @@ public static class TargetCommands
 
     private static Command Add(CommandFactory commands)
     {
+        var nameArgument = NameArgument();
         var conn = new Option<string>("--conn")
         {
             Description = "Connection string with the admin user (Host=…;Port=…;Database=…;Username=…) or a postgresql:// URL. Keep the password out of it and use --password-stdin. Off this machine pgrotate connects with SSL Mode=VerifyFull (add Root Certificate=<CA file> for a private CA); a weaker SSL Mode set here is used, with a warning. The server must use scram-sha-256: pgrotate never sends a cleartext or MD5 password",
@@ -35,7 +38,7 @@ public static class TargetCommands
         var noVerify = new Option<bool>("--no-verify") { Description = "Register without connecting first" };
         return commands.Command("add", "Register a target; connects once to verify the admin credential unless --no-verify", async (context, parse, cancellationToken) =>
         {
-            var name = SecretName.ParseTarget(parse.GetValue(NameArgument));
+            var name = SecretName.ParseTarget(parse.GetValue(nameArgument));
             var (connectionString, username, password) = AdminConnection.Parse(parse.GetValue(conn));
             password = await AdminCredentialInput.ReadPasswordAsync(context, password, parse.GetValue(passwordStdin), cancellationToken);
             if (password is null)
@@ -65,7 +68,7 @@ public static class TargetCommands
             }
 
             return ExitCodes.Ok;
-        }, NameArgument, conn, passwordStdin, noVerify);
+        }, nameArgument, conn, passwordStdin, noVerify);
     }
 
     private static async Task<int> ListAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
@@ -74,7 +77,7 @@ public static class TargetCommands
         var targets = await store.ListTargetsAsync(cancellationToken);
         if (context.Json)
         {
-            await context.Out.WriteLineAsync(JsonOutput.Serialize(targets.Select(t => new { name = t.Name, host = t.Host, port = t.Port, database = t.Database, username = t.Username })));
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(targets.Select(t => t.ToSummary())));
         }
         else if (targets.Count == 0)
         {
@@ -90,10 +93,11 @@ public static class TargetCommands
 
     private static Command Check(CommandFactory commands)
     {
+        var nameArgument = NameArgument();
         var groups = new Option<string[]>("--group") { Description = "Also check access to this group role and its _a/_b logins (repeatable); the target's secrets are always included", AllowMultipleArgumentsPerToken = true };
         return commands.Command("check", "Connect, report the server version, TLS (protocol, whether the certificate was verified), the authentication method and the admin's privileges, and print the least-privilege GRANTs it lacks (different for PostgreSQL 15 and 16+). Also tries one deliberately wrong admin password and warns if the server accepts it (trust)", async (context, parse, cancellationToken) =>
         {
-            var targetName = SecretName.ParseTarget(parse.GetValue(NameArgument));
+            var targetName = SecretName.ParseTarget(parse.GetValue(nameArgument));
             var store = await context.OpenStoreAsync(cancellationToken);
             var target = await store.GetTargetAsync(targetName, cancellationToken);
             var secrets = (await store.ListSecretsAsync(cancellationToken)).Where(s => s.Target == target.Name).ToList();
@@ -188,7 +192,7 @@ public static class TargetCommands
             }
 
             return ExitCodes.Ok;
-        }, NameArgument, groups);
+        }, nameArgument, groups);
     }
 
     /// <summary>

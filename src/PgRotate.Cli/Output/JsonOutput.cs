@@ -1,16 +1,9 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using PgRotate.Contracts;
 
 namespace PgRotate.Cli.Output;
 
-/// <summary>The one JSON shape of CLI output: camelCase, indented, nulls kept so scripts see every field.</summary>
+/// <summary>CLI output for scripts: the one JSON convention of <see cref="PgRotateJson"/>, for every command.</summary>
 public static class JsonOutput
 {
-    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
-
-    public static string Serialize(object value) => JsonSerializer.Serialize(value, Options);
+    public static string Serialize<T>(T value) => PgRotateJson.Serialize(value);
 }

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Npgsql;
 using PgRotate.Errors;
 using PgRotate.Secrets;
 using PgRotate.Targets;
+using PgRotate.Wire;
 
 namespace PgRotate.Credentials;
 
@@ -32,11 +32,7 @@ public static class CredentialFormats
 
     public static string Render(Credential c, CredentialFormat format) => format switch
     {
-        CredentialFormat.Json => JsonSerializer.Serialize(new
-        {
-            name = c.Name, username = c.Username, password = c.Password.Reveal(), host = c.Host, port = c.Port, database = c.Database,
-            version = c.Version, stage = c.Stage.WireName(), rotatedAt = c.RotatedAt, validUntil = c.ValidUntil,
-        }, new JsonSerializerOptions { WriteIndented = true }) + "\n",
+        CredentialFormat.Json => Contracts.PgRotateJson.Serialize(c.ToContract()) + "\n",
         CredentialFormat.Env => string.Join("\n",
             [
                 $"PGHOST={Shell(c.Host)}", $"PGPORT={c.Port.ToString(CultureInfo.InvariantCulture)}", $"PGDATABASE={Shell(c.Database)}",

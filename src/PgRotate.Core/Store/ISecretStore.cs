@@ -23,6 +23,9 @@ public interface ISecretStore : IAsyncDisposable
     /// <summary>The lock that keeps two rotators of one secret (or one target's admin password) apart, for everyone sharing this store.</summary>
     IRotationLock Locks { get; }
 
+    /// <summary>Who acts through this store (e.g. <c>cli:alice</c>), recorded with each history entry; null when unknown.</summary>
+    string? Actor { get; set; }
+
     // Targets.
 
     Task AddTargetAsync(Target target, CancellationToken cancellationToken);

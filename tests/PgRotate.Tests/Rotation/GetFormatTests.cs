@@ -22,7 +22,7 @@ public sealed class GetFormatTests(PostgresFixture postgres)
 
         var json = JsonDocument.Parse((await sandbox.RunAsync("get", Secret, "--format", "json")).Ok()).RootElement;
         Assert.Equal(
-            ["name", "username", "password", "host", "port", "database", "version", "stage", "rotatedAt", "validUntil"],
+            ["name", "username", "password", "host", "port", "database", "version", "stage", "rotatedAt", "validUntil", "sslMode", "sslRootCert", "channelBinding"],
             json.EnumerateObject().Select(p => p.Name));
         Assert.Equal((Secret, group + "_a", cluster.Host, cluster.Port, "postgres", 1, "current"), (
             json.GetProperty("name").GetString(), json.GetProperty("username").GetString(), json.GetProperty("host").GetString(),

@@ -225,7 +225,7 @@ public sealed class StoreAuthenticationTests(PostgresFixture postgres) : IDispos
     private static async Task MakeLegacyAsync(CliSandbox sandbox)
     {
         await SealLegacyKeyCheckAsync(sandbox);
-        await sandbox.ExecuteAsync("ALTER TABLE targets DROP COLUMN mac; ALTER TABLE secrets DROP COLUMN mac; PRAGMA user_version = 3;");
+        await sandbox.ExecuteAsync("ALTER TABLE targets DROP COLUMN mac; ALTER TABLE secrets DROP COLUMN mac; ALTER TABLE history DROP COLUMN actor; PRAGMA user_version = 3;");
     }
 
     /// <summary>The key check in the form a store had before its rows were authenticated.</summary>

@@ -104,7 +104,8 @@ public sealed class ThrowawayCluster : IAsyncDisposable
 
     public async Task<string> ReadServerLogAsync(CancellationToken cancellationToken = default)
     {
-        await using var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        await using var _ = stream.ConfigureAwait(false);
         using var reader = new StreamReader(stream);
         return await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -1,0 +1,80 @@
+using PgRotate.Contracts;
+using PgRotate.Secrets;
+using PgRotate.Targets;
+
+namespace PgRotate.Wire;
+
+/// <summary>
+/// The engine's types as the records that leave the process (<see cref="PgRotate.Contracts"/>): the only place where
+/// one is turned into the other, so that every command writes the same shape.
+/// </summary>
+public static class ContractMapping
+{
+    public static CredentialStage ToContract(this Stage stage) => stage switch
+    {
+        Stage.Pending => CredentialStage.Pending,
+        Stage.Current => CredentialStage.Current,
+        Stage.Previous => CredentialStage.Previous,
+        Stage.Retired => CredentialStage.Retired,
+        Stage.Failed => CredentialStage.Failed,
+        _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, null),
+    };
+
+    public static RotationStrategy ToContract(this Strategy strategy) => strategy switch
+    {
+        Strategy.Alternating => RotationStrategy.Alternating,
+        Strategy.Single => RotationStrategy.Single,
+        _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, null),
+    };
+
+    public static AdoptionState ToContract(this Adoption adoption) => adoption switch
+    {
+        Adoption.None => AdoptionState.None,
+        Adoption.Adopting => AdoptionState.Adopting,
+        Adoption.Adopted => AdoptionState.Adopted,
+        _ => throw new ArgumentOutOfRangeException(nameof(adoption), adoption, null),
+    };
+
+    public static VersionSummary ToContract(this SecretVersion v) => new(v.Number, v.Username, v.Stage.ToContract(), v.CreatedAt, v.ActivatedAt, v.ValidUntil);
+
+    public static SecretDetail ToDetail(this Secret s, IReadOnlyList<SecretVersion> versions) => new(
+        s.Name, s.Target, s.Strategy.ToContract(), s.Group.Value, [.. s.Logins.Select(l => l.Value)], s.Schedule?.Text,
+        s.Grace is { } grace ? Scheduling.Durations.Format(grace) : null, s.CheckSql, s.Adoption.ToContract(), s.CreatedAt, s.NextRotationAt,
+        [.. versions.Select(v => v.ToContract())]);
+
+    public static DriftFinding ToContract(this Postgres.Drift d) => new(d.Secret, d.Role, d.Kind, d.Message, d.Fix, d.Command);
+
+    public static TargetSummary ToSummary(this Target t) => new(t.Name, t.Host, t.Port, t.Database, t.Username);
+
+    /// <summary>The credential with its password in clear: only for <c>pgrotate get</c>.</summary>
+    public static Contracts.Credential ToContract(this Credentials.Credential c) => new(
+        c.Name, c.Username, c.Password.Reveal(), c.Host, c.Port, c.Database, c.Version, c.Stage.ToContract(), c.RotatedAt, c.ValidUntil,
+        c.Tls.SslMode is { } mode ? TargetTls.LibpqName(mode) : null,
+        c.Tls.RootCertificate,
+        c.Tls.ChannelBinding is { } binding ? TargetTls.LibpqName(binding) : null);
+
+    public static Contracts.RotationResult ToContract(this Rotation.RotationResult r) => new(
+        r.Secret, r.Version, r.Username, r.PreviousUsername, r.PreviousValidUntil, r.PreviousRevoked, r.SessionsEnded, r.Resumed,
+        Math.Round(r.Elapsed.TotalMilliseconds, 1));
+
+    /// <param name="current">The current version, if any.</param>
+    /// <param name="interrupted">True when a pending version exists (a rotation was started and not finished).</param>
+    /// <param name="now">To tell whether the scheduled rotation time has come.</param>
+    public static SecretSummary ToSummary(this Secret s, SecretVersion? current, bool interrupted, DateTimeOffset now) => new(
+        s.Name, s.Target, s.Strategy.ToContract(), s.Group.Value, [.. s.Logins.Select(l => l.Value)], current?.Username, current?.Number,
+        current?.ActivatedAt, s.Schedule?.Text, s.NextRotationAt,
+        interrupted ? SecretStatus.Interrupted : s.NextRotationAt is { } next && next <= now ? SecretStatus.Due : SecretStatus.Ok);
+
+    /// <summary>
+    /// A stored history entry as a typed event. The store records each kind by its wire name; an entry whose name no
+    /// kind has is a damaged store. The login is the one of the entry's version, found in <paramref name="versions"/>.
+    /// </summary>
+    public static HistoryEvent ToContract(this HistoryEntry e, IReadOnlyList<SecretVersion> versions) => new(
+        e.At,
+        PgRotateJson.ParseWireName<HistoryEventKind>(e.Event)
+            ?? throw new Errors.PgRotateException(Errors.ErrorCode.StoreCorrupt, $"the history of {e.Secret} holds an unknown event {Postgres.Sql.Printable(e.Event)}"),
+        e.Version,
+        e.Version is { } number ? versions.FirstOrDefault(v => v.Number == number)?.Username : null,
+        e.Actor,
+        e.Detail);
+}
