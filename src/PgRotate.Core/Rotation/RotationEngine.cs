@@ -5,6 +5,7 @@ using PgRotate.Crypto;
 using PgRotate.Diagnostics;
 using PgRotate.Errors;
 using PgRotate.Postgres;
+using PgRotate.Roles;
 using PgRotate.Scheduling;
 using PgRotate.Secrets;
 using PgRotate.Setup;

@@ -2,6 +2,7 @@ using Npgsql;
 using PgRotate.Crypto;
 using PgRotate.Errors;
 using PgRotate.Postgres;
+using PgRotate.Roles;
 using PgRotate.Secrets;
 using PgRotate.Store;
 

@@ -3,7 +3,9 @@ using PgRotate.Errors;
 using PgRotate.Secrets;
 using PgRotate.Targets;
 
-namespace PgRotate.Postgres;
+using PgRotate.Postgres;
+
+namespace PgRotate.Roles;
 
 /// <summary>
 /// Compares a secret's roles on the server with the pattern: every role present, each login a member of the group and

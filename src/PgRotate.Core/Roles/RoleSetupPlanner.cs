@@ -1,7 +1,9 @@
 using PgRotate.Errors;
 using PgRotate.Secrets;
 
-namespace PgRotate.Postgres;
+using PgRotate.Postgres;
+
+namespace PgRotate.Roles;
 
 /// <summary>
 /// Works out the statements that bring the server's roles to a secret's pattern (group NOLOGIN, logins that are

@@ -1,6 +1,8 @@
 using System.Collections.Frozen;
 
-namespace PgRotate.Postgres;
+using PgRotate.Postgres;
+
+namespace PgRotate.Roles;
 
 /// <summary>
 /// A privilege granted to a login role itself, or an object it owns, in the connected database. Under the pattern both

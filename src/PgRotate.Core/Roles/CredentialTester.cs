@@ -3,7 +3,9 @@ using PgRotate.Crypto;
 using PgRotate.Errors;
 using PgRotate.Targets;
 
-namespace PgRotate.Postgres;
+using PgRotate.Postgres;
+
+namespace PgRotate.Roles;
 
 /// <summary>
 /// Proves a credential works the way clients will use it: a fresh login (never a pooled connection), as the expected
