@@ -1,79 +1,27 @@
-using Npgsql;
 using PgRotate.Crypto;
-using PgRotate.Errors;
-using PgRotate.Targets;
-
 using PgRotate.Postgres;
+using PgRotate.Secrets;
+using PgRotate.Targets;
 
 namespace PgRotate.Roles;
 
 /// <summary>
 /// Proves a credential works the way clients will use it: a fresh login (never a pooled connection), as the expected
-/// session user, acting as the expected group role (a login whose membership was lost only gets a WARNING from the
-/// server and silently acts as itself), then the secret's own check query, which can read but never write.
+/// session user, acting as the role the secret's strategy says it must act as, then the secret's own check query,
+/// which can read but never write. The login itself is <see cref="TargetOperations.TestLoginAsync"/>.
 /// </summary>
-public sealed class CredentialTester(TargetConnector connector)
+public sealed class CredentialTester(TargetOperations operations)
 {
-    public async Task TestAsync(Target target, string username, SecretText password, string expectedCurrentUser, string? checkSql, CancellationToken cancellationToken)
+    public CredentialTester(TargetConnector connector)
+        : this(new TargetOperations(connector, TimeProvider.System))
     {
-        await using var connection = await connector.OpenAsAsync(target, username, password, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using var command = new NpgsqlCommand("SELECT session_user::text, current_user::text", connection);
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                var sessionUser = reader.GetString(0);
-                var currentUser = reader.GetString(1);
-                if (sessionUser != username)
-                {
-                    throw new PgRotateException(ErrorCode.RotationFailed, $"login as {username} arrived as session user {sessionUser}");
-                }
-
-                if (currentUser != expectedCurrentUser)
-                {
-                    throw new PgRotateException(ErrorCode.RotationFailed,
-                        $"login as {username} acts as {currentUser}, not {expectedCurrentUser}: its membership in {expectedCurrentUser} or its role setting is missing ('pgrotate check' shows which); objects it created would not belong to the group");
-                }
-            }
-
-            if (!string.IsNullOrWhiteSpace(checkSql))
-            {
-                await RunReadOnlyAsync(connection, checkSql, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (PostgresException e)
-        {
-            throw new PgRotateException(ErrorCode.RotationFailed, $"check query as {username} failed: {e.SqlState}: {PostgresErrors.Scrub(e.MessageText)}", e);
-        }
     }
 
-    /// <summary>
-    /// Runs a check query so that it cannot change anything: inside <c>BEGIN READ ONLY</c>, after a first query has
-    /// fixed the transaction's snapshot (from then on PostgreSQL refuses <c>SET TRANSACTION READ WRITE</c>), as one
-    /// batch command, which Npgsql sends as a single statement without splitting it at semicolons (the server refuses
-    /// several, so a <c>COMMIT; …</c> cannot leave the transaction), and always rolled back.
-    /// </summary>
-    private static async Task RunReadOnlyAsync(NpgsqlConnection connection, string checkSql, CancellationToken cancellationToken)
-    {
-        await using (var begin = new NpgsqlCommand("BEGIN READ ONLY; SELECT 1", connection))
-        {
-            await begin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+    /// <summary>Tests <paramref name="version"/> of <paramref name="secret"/>, with the secret's check query when <paramref name="withCheckSql"/>.</summary>
+    public Task TestAsync(Target target, Secret secret, SecretVersion version, bool withCheckSql, CancellationToken cancellationToken) =>
+        TestAsync(target, version.Username, version.Password, RotationStrategies.For(secret).ActsAs(secret).Value,
+            withCheckSql ? secret.CheckSql : null, cancellationToken);
 
-        try
-        {
-            await using var check = new NpgsqlBatch(connection) { BatchCommands = { new NpgsqlBatchCommand(checkSql) } };
-            await check.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            // A dropped connection ends its transaction by itself; a ROLLBACK there would only hide the real error.
-            if (connection.State == System.Data.ConnectionState.Open)
-            {
-                await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
-                await rollback.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-        }
-    }
+    public Task TestAsync(Target target, string username, SecretText password, string expectedCurrentUser, string? checkSql, CancellationToken cancellationToken) =>
+        operations.TestLoginAsync(target, username, password, expectedCurrentUser, checkSql, cancellationToken);
 }

@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-
 using PgRotate.Postgres;
 
 namespace PgRotate.Roles;

@@ -1,8 +1,7 @@
 using Npgsql;
 using PgRotate.Errors;
-using PgRotate.Secrets;
-
 using PgRotate.Postgres;
+using PgRotate.Secrets;
 
 namespace PgRotate.Roles;
 
