@@ -14,9 +14,9 @@ namespace PgRotate.Postgres;
 /// server's <c>scram_iterations</c>), expiry, role statements applied in one transaction, ending sessions, reading the
 /// settings the rest depends on, and logging in with a credential to test it. Every operation goes through
 /// <see cref="RunAsync{T}"/>, which times it, counts it (<see cref="TargetMetrics"/>), logs it without secrets, and
-/// turns a lasting failure into a <see cref="PgRotateException"/> that names the target and shows statements by their
-/// display form. A transient failure (server restarting, dropped connection) is passed on untranslated, so the caller's
-/// retry sees it as what it is.
+/// turns any failure into a <see cref="PgRotateException"/> that names the target and shows statements by their
+/// display form (never a verifier). A transient failure (server restarting, dropped connection) keeps its cause as the
+/// inner exception, so <see cref="PostgresErrors.IsTransient"/> and the caller's retry still recognise it.
 /// </summary>
 public sealed class TargetOperations(TargetConnector connector, TimeProvider time, ILogger? logger = null)
 {
@@ -72,7 +72,7 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
                         await using var command = new NpgsqlCommand(statement.Text, connection, transaction);
                         await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                     }
-                    catch (Exception e) when (e is not OperationCanceledException && !PostgresErrors.IsTransient(e))
+                    catch (Exception e) when (e is not OperationCanceledException)
                     {
                         throw PostgresErrors.Translate(e, $"on target {target.Name}, {statement.Display}", target);
                     }
@@ -171,15 +171,9 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
             outcome = "cancelled";
             throw;
         }
-        catch (Exception e) when (PostgresErrors.IsTransient(e))
-        {
-            outcome = "transient";
-            Log.TargetOperationFailed(_logger, operation, target.Name, PostgresErrors.Scrub(e.Message));
-            throw;
-        }
         catch (Exception e)
         {
-            outcome = "failed";
+            outcome = PostgresErrors.IsTransient(e) ? "transient" : "failed";
             var translated = PostgresErrors.Translate(e, $"on target {target.Name}", target);
             Log.TargetOperationFailed(_logger, operation, target.Name, translated.Message);
             throw translated;
@@ -224,7 +218,7 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
             await using var command = new NpgsqlCommand(statement.Text + "; SELECT 1", connection);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException and not PgRotateException && !PostgresErrors.IsTransient(e))
+        catch (Exception e) when (e is not OperationCanceledException and not PgRotateException)
         {
             throw PostgresErrors.Translate(e, $"on target {target.Name}, {statement.Display}", target);
         }
