@@ -30,7 +30,7 @@ await using (var command = new NpgsqlCommand("ALTER SYSTEM SET log_statement = '
 int iterations;
 await using (var probe = await cluster.OpenSuperuserConnectionAsync())
 {
-    iterations = await SecretSetup.ScramIterationsAsync(probe, CancellationToken.None);
+    iterations = await TargetOperations.ReadScramIterationsAsync(probe, CancellationToken.None);
 }
 
 Console.WriteLine($"pgrotate benchmark on {cluster.Binaries.VersionText}, {Environment.ProcessorCount} cores, scram_iterations {iterations}, {rotations} rotations, {secrets} secrets × parallel {parallel}");

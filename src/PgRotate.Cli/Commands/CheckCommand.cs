@@ -2,6 +2,7 @@ using System.CommandLine;
 using PgRotate.Cli.Output;
 using PgRotate.Errors;
 using PgRotate.Postgres;
+using PgRotate.Roles;
 using PgRotate.Secrets;
 using PgRotate.Wire;
 

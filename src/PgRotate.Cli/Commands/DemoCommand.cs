@@ -71,7 +71,7 @@ public static class DemoCommand
             await o.WriteLineAsync("1. secret add demo/app --target demo --group app   (the alternating-users pattern: the group app is NOLOGIN and");
             await o.WriteLineAsync("   owns the data; the logins app_a and app_b are its members and default to it, so they take turns)");
             var setup = await new SecretSetup(store, context.Connector, time)
-                .AddAsync(new SecretRequest("demo/app", "demo", Strategy.Alternating, "app"), dryRun: false, cancellationToken);
+                .AddAsync(new SecretRequest("demo/app", "demo", StrategyNames.Default, "app"), dryRun: false, cancellationToken);
             foreach (var statement in setup.Statements)
             {
                 await o.WriteLineAsync($"   {statement.Display};");

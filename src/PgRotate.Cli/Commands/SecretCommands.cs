@@ -1,6 +1,7 @@
 using System.CommandLine;
 using PgRotate.Cli.Output;
 using PgRotate.Errors;
+using PgRotate.Roles;
 using PgRotate.Scheduling;
 using PgRotate.Secrets;
 using PgRotate.Setup;
@@ -122,7 +123,7 @@ public static class SecretCommands
             await o.WriteLineAsync("  " + statement.Display);
         }
 
-        await o.WriteLineAsync($"current login: {result.CurrentLogin}" + (s.Strategy == Strategy.Alternating ? $" (acts as {s.Group})" : ""));
+        await o.WriteLineAsync($"current login: {result.CurrentLogin}" + (RotationStrategies.For(s).GroupIsTheLogin ? "" : $" (acts as {s.Group})"));
         if (s.Adoption == Adoption.Adopting)
         {
             await o.WriteLineAsync($"{s.Group} still logs in for its existing clients; move them to this secret, then run 'pgrotate secret adopt-finish {s.Name}'");

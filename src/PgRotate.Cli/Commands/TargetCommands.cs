@@ -2,6 +2,7 @@ using System.CommandLine;
 using PgRotate.Cli.Output;
 using PgRotate.Errors;
 using PgRotate.Postgres;
+using PgRotate.Roles;
 using PgRotate.Secrets;
 using PgRotate.Store;
 using PgRotate.Targets;
@@ -103,7 +104,7 @@ public static class TargetCommands
             var secrets = (await store.ListSecretsAsync(cancellationToken)).Where(s => s.Target == target.Name).ToList();
             var extraGroups = (parse.GetValue(groups) ?? []).Select(g => RoleName.Parse(g, "group role name", RoleName.MaxBytes - 2).Value).ToList();
             var managed = secrets
-                .SelectMany(s => s.Strategy == Strategy.Single ? [s.Group.Value] : new[] { s.Group.Value }.Concat(s.Logins.Select(l => l.Value)))
+                .SelectMany(s => RotationStrategies.For(s).ManagedRoles(s).Select(r => r.Value))
                 .Concat(extraGroups.SelectMany(group => new[] { group, group + "_a", group + "_b" }))
                 .Distinct().ToList();
             var groupRoles = secrets.Select(s => s.Group.Value).Concat(extraGroups).Distinct().ToList();

@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Logging;
+using PgRotate.Postgres;
 using PgRotate.Rotation;
 
 namespace PgRotate.Diagnostics;
 
 /// <summary>
 /// Every log message pgrotate writes. Placeholders carry names and facts, never a password or verifier.
-/// Event ids: 1xxx rotation, 2xxx setup.
+/// Event ids: 1xxx rotation, 2xxx setup, 3xxx operations on a target server.
 /// </summary>
 internal static partial class Log
 {
@@ -23,4 +24,10 @@ internal static partial class Log
 
     [LoggerMessage(1004, LogLevel.Warning, "Applied the stored grace end of {Secret} version {Version} (login {Username}), which an interrupted run had not set on the server")]
     public static partial void GraceRepaired(ILogger logger, string secret, int version, string username);
+
+    [LoggerMessage(3000, LogLevel.Debug, "{Operation} on target {Target}: {Outcome} in {ElapsedMs} ms")]
+    public static partial void TargetOperationRan(ILogger logger, TargetOperation operation, string target, string outcome, double elapsedMs);
+
+    [LoggerMessage(3001, LogLevel.Debug, "{Operation} on target {Target} failed: {Reason}")]
+    public static partial void TargetOperationFailed(ILogger logger, TargetOperation operation, string target, string reason);
 }

@@ -7,6 +7,12 @@ public static class RoleSql
 {
     private const string VerifierPlaceholder = "'<SCRAM-SHA-256 verifier>'";
 
+    /// <summary>
+    /// A VALID UNTIL safely in the past, for a login that must stop working at once: PostgreSQL refuses a password login
+    /// whose VALID UNTIL has passed, and with "now" a server whose clock runs behind ours would still accept it a moment.
+    /// </summary>
+    public static readonly DateTimeOffset Invalidated = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     public static RoleStatement CreateGroup(RoleName group) => RoleStatement.Plain($"CREATE ROLE {group.Quoted} NOLOGIN");
 
     public static RoleStatement CreateNoLogin(RoleName login) => RoleStatement.Plain($"CREATE ROLE {login.Quoted} NOLOGIN");

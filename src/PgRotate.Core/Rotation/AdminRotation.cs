@@ -1,7 +1,6 @@
 using PgRotate.Crypto;
 using PgRotate.Errors;
 using PgRotate.Postgres;
-using PgRotate.Setup;
 using PgRotate.Store;
 using PgRotate.Targets;
 
@@ -18,8 +17,10 @@ namespace PgRotate.Rotation;
 /// each is promoted). Rotating one alone would leave the others with a password that no longer works.
 /// </para>
 /// </summary>
-public sealed class AdminRotation(ISecretStore store, TargetConnector connector)
+public sealed class AdminRotation(ISecretStore store, TargetConnector connector, TimeProvider time)
 {
+    private readonly TargetOperations _target = new(connector, time);
+
     /// <summary>Rotates the admin password of <paramref name="targetName"/> and every target sharing it; returns those targets.</summary>
     public async Task<AdminRotationResult> RotateAsync(string targetName, CancellationToken cancellationToken)
     {
@@ -88,12 +89,7 @@ public sealed class AdminRotation(ISecretStore store, TargetConnector connector)
             await store.SetTargetPendingPasswordAsync(t.Name, pending, cancellationToken).ConfigureAwait(false);
         }
 
-        await using (var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false))
-        {
-            var iterations = await SecretSetup.ScramIterationsAsync(connection, cancellationToken).ConfigureAwait(false);
-            var statement = RoleSql.SetOwnPassword(ScramVerifier.Create(pending, iterations));
-            await SecretSetup.ApplyAsync(connection, [statement], target.Name, cancellationToken).ConfigureAwait(false);
-        }
+        await _target.SetOwnPasswordAsync(target, pending, cancellationToken).ConfigureAwait(false);
 
         if (!await LogsInAsync(target, pending, cancellationToken).ConfigureAwait(false))
         {
@@ -127,16 +123,6 @@ public sealed class AdminRotation(ISecretStore store, TargetConnector connector)
     private static bool SameRole(Target a, Target b) =>
         string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port && a.Username == b.Username;
 
-    private async Task<bool> LogsInAsync(Target target, SecretText password, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var connection = await connector.OpenAsAsync(target, target.Username, password, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (PgRotateException e) when (e.Code == ErrorCode.AuthenticationFailed)
-        {
-            return false;
-        }
-    }
+    private Task<bool> LogsInAsync(Target target, SecretText password, CancellationToken cancellationToken) =>
+        _target.LogsInAsync(target, target.Username, password, cancellationToken);
 }

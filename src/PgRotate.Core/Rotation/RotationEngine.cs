@@ -1,13 +1,12 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 using PgRotate.Crypto;
 using PgRotate.Diagnostics;
 using PgRotate.Errors;
 using PgRotate.Postgres;
+using PgRotate.Roles;
 using PgRotate.Scheduling;
 using PgRotate.Secrets;
-using PgRotate.Setup;
 using PgRotate.Store;
 using PgRotate.Targets;
 
@@ -26,16 +25,13 @@ public sealed class RotationEngine(
     RotationHooks? hooks = null,
     ILogger<RotationEngine>? logger = null)
 {
-    /// <summary>A moment safely in the past: PostgreSQL refuses a password login whose VALID UNTIL has passed.</summary>
-    private static readonly DateTimeOffset Invalidated = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
     /// <summary>How long a scheduled secret waits after a failed test before the scheduler tries it again.</summary>
     public static readonly TimeSpan FailureBackoff = TimeSpan.FromHours(1);
 
     private readonly RotationOptions _options = options ?? new RotationOptions();
     private readonly RotationHooks _hooks = hooks ?? new RotationHooks();
     private readonly ILogger _logger = logger ?? (ILogger)NullLogger.Instance;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int Iterations, DateTimeOffset ReadAt)> _iterations = new(StringComparer.Ordinal);
+    private readonly TargetOperations _target = new(connector, time, logger);
 
     public Task<RotationResult> RotateAsync(string name, CancellationToken cancellationToken) =>
         RotateAsync(new RotationRequest(name), cancellationToken);
@@ -47,6 +43,7 @@ public sealed class RotationEngine(
         await using var held = await store.Locks.AcquireAsync(LockKey.Secret(name), _options.LockWait, cancellationToken).ConfigureAwait(false);
         var state = await store.LoadRotationStateAsync(name, cancellationToken).ConfigureAwait(false);
         var (secret, target) = (state.Secret, state.Target);
+        var strategy = RotationStrategies.For(secret);
         var retry = new Retry(time, _logger, _options.RetryFor);
         var current = state.Current
             ?? throw new PgRotateException(ErrorCode.IncompatibleState, $"secret {name} has no current version; run its 'pgrotate secret add' again to finish setting it up");
@@ -65,17 +62,17 @@ public sealed class RotationEngine(
         {
             // A resumed rotation was already judged when its pending version was stored; a new one must not cut the
             // clients of a login that is still inside its grace, unless asked to.
-            if (secret.Strategy == Strategy.Alternating && !request.Force && !request.RevokePrevious)
+            if (strategy.KeepsPrevious && !request.Force && !request.RevokePrevious)
             {
                 await EnsureOutsideGraceAsync(secret, cancellationToken).ConfigureAwait(false);
             }
 
-            pending = new SecretVersion(name, state.HighestVersion + 1, secret.OtherLogin(current.Username).Value,
+            pending = new SecretVersion(name, state.HighestVersion + 1, strategy.NextLogin(secret, current.Username).Value,
                 PasswordGenerator.Generate(), Stage.Pending, time.GetUtcNow(), null, null);
-            // An alternating pending version is not what clients use: if a power loss took it back, the next rotation
-            // would simply set that login again. A single role's new password must survive one, since set replaces
-            // the only credential.
-            await store.AddPendingVersionAsync(pending, durable: secret.Strategy == Strategy.Single, cancellationToken).ConfigureAwait(false);
+            // A pending version on another login is not what clients use: if a power loss took it back, the next
+            // rotation would simply set that login again. One that replaces the current credential in place must
+            // survive one, since set replaces the only credential.
+            await store.AddPendingVersionAsync(pending, durable: strategy.ReplacesCurrentInPlace, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -88,33 +85,32 @@ public sealed class RotationEngine(
         // Step 2, set.
         try
         {
-            await retry.RunAsync(name, RotationStep.Set, ct => SetAsync(target, login, pending.Password, ct), cancellationToken).ConfigureAwait(false);
+            await retry.RunAsync(name, RotationStep.Set, ct => _target.SetPasswordAsync(target, login, pending.Password, null, ct), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw Stopped(name, RotationStep.Set, secret, target, pending, current, e);
+            throw Stopped(name, RotationStep.Set, strategy, target, pending, current, e);
         }
 
         if (request.TerminateSessions)
         {
             // Nobody has been given the new password yet (it is promoted only after the test), so every session of this
             // login now runs on its old, possibly leaked, password.
-            sessionsEnded += await retry.RunAsync(name, RotationStep.Set, ct => TerminateAsync(target, login, ct), cancellationToken).ConfigureAwait(false);
+            sessionsEnded += await retry.RunAsync(name, RotationStep.Set, ct => _target.TerminateSessionsAsync(target, [login], ct), cancellationToken).ConfigureAwait(false);
         }
 
         await _hooks.AfterAsync(name, RotationStep.Set, cancellationToken).ConfigureAwait(false);
 
         // Step 3, test.
-        var actsAs = secret.Strategy == Strategy.Single ? secret.LoginA.Value : secret.Group.Value;
         try
         {
             await retry.RunAsync(name, RotationStep.Test,
-                ct => new CredentialTester(connector).TestAsync(target, pending.Username, pending.Password, actsAs, secret.CheckSql, ct),
+                ct => new CredentialTester(_target).TestAsync(target, secret, pending, withCheckSql: true, ct),
                 cancellationToken).ConfigureAwait(false);
         }
         catch (PgRotateException e) when (!PostgresErrors.IsTransient(e))
         {
-            await FailAsync(secret, target, pending, current, e, retry, cancellationToken).ConfigureAwait(false);
+            await FailAsync(strategy, secret, target, pending, current, e, retry, cancellationToken).ConfigureAwait(false);
             throw new PgRotateException(ErrorCode.RotationFailed,
                 $"rotation of {name} failed its test and was not promoted ({e.Message}); {current.Username} stays current", e);
         }
@@ -122,7 +118,7 @@ public sealed class RotationEngine(
         {
             // Still failing transiently when the retries ran out (the server stayed down): nothing was judged, so the
             // version stays pending rather than failed.
-            throw Stopped(name, RotationStep.Test, secret, target, pending, current, e);
+            throw Stopped(name, RotationStep.Test, strategy, target, pending, current, e);
         }
 
         await _hooks.AfterAsync(name, RotationStep.Test, cancellationToken).ConfigureAwait(false);
@@ -131,7 +127,7 @@ public sealed class RotationEngine(
         // between leaves the previous login valid longer, never a current one invalid.
         var now = time.GetUtcNow();
         var next = secret.Schedule?.NextAfter(now);
-        var previousLogin = secret.Strategy == Strategy.Alternating ? current.Username : null;
+        var previousLogin = strategy.KeepsPrevious ? current.Username : null;
         var grace = request.RevokePrevious ? TimeSpan.Zero : request.Grace ?? secret.Grace;
         var graceEnd = previousLogin is null ? (DateTimeOffset?)null
             : grace is { } g ? now + g
@@ -148,7 +144,7 @@ public sealed class RotationEngine(
                 // A revoked login gets a moment safely in the past: with "now" a server whose clock runs behind ours
                 // would still accept it for a moment.
                 await retry.RunAsync(name, RotationStep.Finish,
-                    ct => ApplyAsync(target, RoleSql.Expire(RoleName.Parse(previousLogin), request.RevokePrevious ? Invalidated : end), ct), cancellationToken).ConfigureAwait(false);
+                    ct => _target.ExpireAsync(target, RoleName.Parse(previousLogin), request.RevokePrevious ? RoleSql.Invalidated : end, ct), cancellationToken).ConfigureAwait(false);
                 await store.MarkGraceAppliedAsync(name, current.Number, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -166,7 +162,7 @@ public sealed class RotationEngine(
         {
             try
             {
-                sessionsEnded += await retry.RunAsync(name, RotationStep.Finish, ct => TerminateAsync(target, RoleName.Parse(previousLogin), ct), cancellationToken).ConfigureAwait(false);
+                sessionsEnded += await retry.RunAsync(name, RotationStep.Finish, ct => _target.TerminateSessionsAsync(target, [RoleName.Parse(previousLogin)], ct), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -271,84 +267,11 @@ public sealed class RotationEngine(
     /// </summary>
     private async Task EnsureMayTerminateAsync(Target target, Retry retry, string name, CancellationToken cancellationToken)
     {
-        var allowed = await retry.RunAsync(name, RotationStep.Create, async ct =>
-        {
-            await using var connection = await connector.OpenAdminAsync(target, ct).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand(
-                "SELECT rolsuper OR pg_has_role('pg_signal_backend', 'USAGE') FROM pg_roles WHERE rolname = current_user", connection);
-            return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
-        }, cancellationToken).ConfigureAwait(false);
+        var allowed = await retry.RunAsync(name, RotationStep.Create, ct => _target.MayTerminateSessionsAsync(target, ct), cancellationToken).ConfigureAwait(false);
         if (!allowed)
         {
             throw new PgRotateException(ErrorCode.PermissionDenied,
                 $"--terminate ends other roles' sessions, which {target.Username} on target {target.Name} may not do; as a superuser run: GRANT pg_signal_backend TO {Sql.Identifier(target.Username)}; nothing was changed");
-        }
-    }
-
-    /// <summary>Ends every session of <paramref name="login"/>, waiting up to 5 s for each to go; returns how many ended.</summary>
-    private async Task<int> TerminateAsync(Target target, RoleName login, CancellationToken cancellationToken)
-    {
-        await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000))::int FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = login.Value });
-        try
-        {
-            return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
-        {
-            throw new PgRotateException(ErrorCode.PermissionDenied,
-                $"ending the sessions of {login} on target {target.Name} was refused ({e.MessageText}); as a superuser run: GRANT pg_signal_backend TO {Sql.Identifier(target.Username)}", e);
-        }
-    }
-
-    private async Task SetAsync(Target target, RoleName login, SecretText password, CancellationToken cancellationToken)
-    {
-        await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
-        var iterations = await ScramIterationsAsync(target, connection, cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, target, RoleSql.SetPassword(login, ScramVerifier.Create(password, iterations), null), cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// The server's scram_iterations, remembered for a few minutes per target: it saves a round trip on every rotation,
-    /// and a DBA's change is picked up soon enough (a verifier with the old count still works, it is only cheaper).
-    /// </summary>
-    private async Task<int> ScramIterationsAsync(Target target, NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        if (_iterations.TryGetValue(target.Name, out var known) && now - known.ReadAt < TimeSpan.FromMinutes(5))
-        {
-            return known.Iterations;
-        }
-
-        var iterations = await SecretSetup.ScramIterationsAsync(connection, cancellationToken).ConfigureAwait(false);
-        _iterations[target.Name] = (iterations, now);
-        return iterations;
-    }
-
-    private async Task ApplyAsync(Target target, RoleStatement statement, CancellationToken cancellationToken)
-    {
-        await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, target, statement, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, Target target, RoleStatement statement, CancellationToken cancellationToken)
-    {
-        try
-        {
-            // One round trip; the trailing SELECT replaces the statement pg_stat_activity shows for this idle session.
-            await using var command = new NpgsqlCommand(statement.Text + "; SELECT 1", connection);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException and not PgRotateException)
-        {
-            if (PostgresErrors.IsTransient(e))
-            {
-                throw;
-            }
-
-            throw PostgresErrors.Translate(e, $"on target {target.Name}, {statement.Display}", target);
         }
     }
 
@@ -359,10 +282,10 @@ public sealed class RotationEngine(
     /// (statements are shown by their display form). An alternating secret's clients are unaffected; a single role that
     /// got past set already has the pending password, so its current credential stops working until the resume.
     /// </summary>
-    private static PgRotateException Stopped(string name, RotationStep step, Secret secret, Target target, SecretVersion pending, SecretVersion current, Exception exception)
+    private static PgRotateException Stopped(string name, RotationStep step, RotationStrategy strategy, Target target, SecretVersion pending, SecretVersion current, Exception exception)
     {
         var cause = PostgresErrors.Translate(exception, $"on target {target.Name}");
-        var clients = secret.Strategy == Strategy.Single && step != RotationStep.Set
+        var clients = strategy.ReplacesCurrentInPlace && step != RotationStep.Set
             ? $"{pending.Username} may already have the pending password, so resume soon"
             : $"{current.Username} stays current";
         return new PgRotateException(cause.Code,
@@ -371,16 +294,13 @@ public sealed class RotationEngine(
     }
 
     /// <summary>
-    /// A credential that failed its test is never promoted: an alternating login is expired on the server at once; a
-    /// single role gets its current password back, since it is the same role.
+    /// A credential that failed its test is never promoted, and the strategy makes sure it is not usable either
+    /// (<see cref="RotationStrategy.UndoFailedTestAsync"/>).
     /// </summary>
-    private async Task FailAsync(Secret secret, Target target, SecretVersion pending, SecretVersion current, Exception reason, Retry retry, CancellationToken cancellationToken)
+    private async Task FailAsync(RotationStrategy strategy, Secret secret, Target target, SecretVersion pending, SecretVersion current, Exception reason, Retry retry, CancellationToken cancellationToken)
     {
         Log.TestFailed(_logger, secret.Name, pending.Number, reason.Message);
-        var login = RoleName.Parse(pending.Username);
-        await retry.RunAsync(secret.Name, RotationStep.Test, ct => secret.Strategy == Strategy.Single
-            ? SetAsync(target, login, current.Password, ct)
-            : ApplyAsync(target, RoleSql.Expire(login, Invalidated), ct), cancellationToken).ConfigureAwait(false);
+        await retry.RunAsync(secret.Name, RotationStep.Test, ct => strategy.UndoFailedTestAsync(_target, target, pending, current, ct), cancellationToken).ConfigureAwait(false);
         // A scheduled secret whose test fails is tried again after a pause, not on every scheduler tick.
         var now = time.GetUtcNow();
         var retryAt = secret.Schedule?.NextAfter(now) is { } next && next - now < FailureBackoff ? next : now + FailureBackoff;
@@ -404,7 +324,7 @@ public sealed class RotationEngine(
         }
 
         var target = await store.GetTargetAsync((await store.GetSecretAsync(secret, cancellationToken).ConfigureAwait(false)).Target, cancellationToken).ConfigureAwait(false);
-        await ApplyAsync(target, RoleSql.Expire(RoleName.Parse(username), validUntil), cancellationToken).ConfigureAwait(false);
+        await _target.ExpireAsync(target, RoleName.Parse(username), validUntil, cancellationToken).ConfigureAwait(false);
         await store.MarkGraceAppliedAsync(secret, version, cancellationToken).ConfigureAwait(false);
         Log.GraceRepaired(_logger, secret, version, username);
         return true;

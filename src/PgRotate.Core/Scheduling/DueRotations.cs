@@ -13,8 +13,10 @@ namespace PgRotate.Scheduling;
 /// </summary>
 public sealed class DueRotations(RotationEngine engine, ISecretStore store)
 {
+    /// <param name="parallel">How many rotations run at once, at least 1 (a lower number would not bound them).</param>
     public async Task<DueRun> RunAsync(int parallel, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallel, 1);
         var repaired = new ConcurrentBag<string>();
         var rotated = new ConcurrentBag<RotationResult>();
         var inProgress = new ConcurrentBag<string>();

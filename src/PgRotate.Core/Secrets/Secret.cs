@@ -24,10 +24,6 @@ public sealed record Secret(
 {
     public IEnumerable<RoleName> Logins => LoginB is { } b ? [LoginA, b] : [LoginA];
 
-    /// <summary>The login that is not <paramref name="username"/>: where the next alternating rotation goes.</summary>
-    public RoleName OtherLogin(string username) =>
-        Strategy == Strategy.Single ? LoginA : string.Equals(username, LoginA.Value, StringComparison.Ordinal) ? LoginB!.Value : LoginA;
-
     /// <summary>True when the settings that shape the roles are the same (used to make <c>secret add</c> idempotent).</summary>
     public bool SameShapeAs(Secret other) =>
         Target == other.Target && Strategy == other.Strategy && Group == other.Group && LoginA == other.LoginA &&

@@ -12,7 +12,8 @@ public static partial class SecretAddCommandLine
     public static string For(Secret secret)
     {
         var args = new List<string> { "pgrotate", "secret", "add", secret.Name, "--target", secret.Target, "--group", secret.Group.Value };
-        if (secret.Strategy == Strategy.Single)
+        // --strategy only when it is not the default; --logins only when they are not the names derived from the group.
+        if (secret.Strategy != StrategyNames.Default)
         {
             args.AddRange(["--strategy", secret.Strategy.WireName()]);
         }

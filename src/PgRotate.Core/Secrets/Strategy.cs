@@ -12,6 +12,9 @@ public enum Strategy
 
 public static class StrategyNames
 {
+    /// <summary>The strategy of a secret added without <c>--strategy</c>.</summary>
+    public const Strategy Default = Strategy.Alternating;
+
     public static string WireName(this Strategy strategy) => strategy switch
     {
         Strategy.Alternating => "alternating",

@@ -1,6 +1,7 @@
 using Npgsql;
 using PgRotate.Errors;
 using PgRotate.Postgres;
+using PgRotate.Roles;
 using PgRotate.Rotation;
 using PgRotate.Secrets;
 using PgRotate.Store;
@@ -12,15 +13,17 @@ namespace PgRotate.Setup;
 /// The group role, which owns the data, is never dropped: what the logins own in the target database is reassigned to
 /// it, then their remaining privileges are dropped with them.
 /// </summary>
-public sealed class SecretRemoval(ISecretStore store, TargetConnector connector)
+public sealed class SecretRemoval(ISecretStore store, TargetConnector connector, TimeProvider time)
 {
+    private readonly TargetOperations _target = new(connector, time);
+
     public async Task<RemovalResult> RemoveAsync(string name, bool dropRoles, bool dryRun, CancellationToken cancellationToken)
     {
         var secret = await store.GetSecretAsync(SecretName.ParseSecret(name), cancellationToken).ConfigureAwait(false);
-        if (dropRoles && secret.Strategy == Strategy.Single)
+        if (dropRoles && RotationStrategies.For(secret).GroupIsTheLogin)
         {
             throw PgRotateException.InvalidInput(
-                $"secret {secret.Name} uses the single strategy: its one role {secret.Group} is the role that owns the data, which pgrotate never drops; remove the secret without --drop-roles");
+                $"secret {secret.Name} uses the {secret.Strategy.WireName()} strategy: its one role {secret.Group} is the role that owns the data, which pgrotate never drops; remove the secret without --drop-roles");
         }
 
         // Not while a rotation of this secret is running (it would recreate what is being removed).
@@ -68,9 +71,9 @@ public sealed class SecretRemoval(ISecretStore store, TargetConnector connector)
 
         // First no new logins, then end the sessions still open, then move ownership and drop: a session opened
         // between the last two steps cannot exist.
-        await SecretSetup.ApplyAsync(connection, close, target.Name, cancellationToken).ConfigureAwait(false);
-        var terminated = logins.Count == 0 ? 0 : await TerminateAsync(connection, logins, target.Name, cancellationToken).ConfigureAwait(false);
-        await SecretSetup.ApplyAsync(connection, drop, target.Name, cancellationToken).ConfigureAwait(false);
+        await _target.ApplyAsync(target, close, cancellationToken).ConfigureAwait(false);
+        var terminated = await _target.TerminateSessionsAsync(target, logins, cancellationToken).ConfigureAwait(false);
+        await _target.ApplyAsync(target, drop, cancellationToken).ConfigureAwait(false);
         await store.RemoveSecretAsync(secret.Name, cancellationToken).ConfigureAwait(false);
         return new RemovalResult(secret, DropRoles: true, shown, logins.Select(l => l.Value).ToList(), terminated, DryRun: false);
     }
@@ -104,19 +107,5 @@ public sealed class SecretRemoval(ISecretStore store, TargetConnector connector)
         throw new PgRotateException(ErrorCode.PermissionDenied,
             $"{user} cannot drop the logins of secret {secret.Name} on target {targetName}: ending their sessions, REASSIGN OWNED and DROP OWNED need the privileges of {string.Join(", ", lacking)}. "
             + $"Run as a superuser: {grant} (or drop the logins as a superuser and run 'pgrotate secret remove {secret.Name}' without --drop-roles). Nothing was changed");
-    }
-
-    private static async Task<int> TerminateAsync(NpgsqlConnection connection, IReadOnlyList<RoleName> logins, string targetName, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var command = new NpgsqlCommand(RoleSql.TerminateSessions, connection);
-            command.Parameters.Add(new NpgsqlParameter { Value = logins.Select(l => l.Value).ToArray() });
-            return (int)(long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-        }
-        catch (PostgresException e)
-        {
-            throw PostgresErrors.Translate(e, $"on target {targetName}, ending the sessions of {string.Join(", ", logins)}");
-        }
     }
 }

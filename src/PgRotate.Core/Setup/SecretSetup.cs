@@ -2,8 +2,10 @@ using Npgsql;
 using PgRotate.Crypto;
 using PgRotate.Errors;
 using PgRotate.Postgres;
+using PgRotate.Roles;
 using PgRotate.Secrets;
 using PgRotate.Store;
+using PgRotate.Targets;
 
 namespace PgRotate.Setup;
 
@@ -14,6 +16,8 @@ namespace PgRotate.Setup;
 /// </summary>
 public sealed class SecretSetup(ISecretStore store, TargetConnector connector, TimeProvider time)
 {
+    private readonly TargetOperations _target = new(connector, time);
+
     /// <summary>Group names leave room for the "_a"/"_b" suffix of derived login names.</summary>
     private const int GroupNameMaxBytes = RoleName.MaxBytes - 2;
 
@@ -40,7 +44,7 @@ public sealed class SecretSetup(ISecretStore store, TargetConnector connector, T
         await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
         var roles = await RoleCatalog.ReadAsync(connection, [secret.Group.Value, .. secret.Logins.Select(l => l.Value)], cancellationToken).ConfigureAwait(false);
         var adminRole = await RoleCatalog.SessionUserAsync(connection, cancellationToken).ConfigureAwait(false);
-        var iterations = await ScramIterationsAsync(connection, cancellationToken).ConfigureAwait(false);
+        var iterations = await _target.ScramIterationsAsync(target, cancellationToken).ConfigureAwait(false);
         // The first credential goes to its login; a current login that was dropped is recreated with its password, so
         // rerunning secret add mends it and the clients using it.
         var withPassword = first ?? (current is not null && !roles.ContainsKey(current.Username) ? current : null);
@@ -82,12 +86,11 @@ public sealed class SecretSetup(ISecretStore store, TargetConnector connector, T
 
         try
         {
-            await ApplyAsync(connection, plan.Statements, target.Name, cancellationToken).ConfigureAwait(false);
+            await _target.ApplyAsync(target, plan.Statements, cancellationToken).ConfigureAwait(false);
             applied = true;
             if (first is not null)
             {
-                var expected = secret.Strategy == Strategy.Single ? secret.LoginA.Value : secret.Group.Value;
-                await new CredentialTester(connector).TestAsync(target, first.Username, first.Password, expected, secret.CheckSql, cancellationToken).ConfigureAwait(false);
+                await new CredentialTester(_target).TestAsync(target, secret, first, withCheckSql: true, cancellationToken).ConfigureAwait(false);
                 await store.PromoteAsync(new Promotion(secret.Name, first.Number, null, secret.Schedule?.NextAfter(time.GetUtcNow()),
                     $"first credential, login {first.Username}", Event: "activated"), cancellationToken).ConfigureAwait(false);
             }
@@ -98,7 +101,7 @@ public sealed class SecretSetup(ISecretStore store, TargetConnector connector, T
             await store.DeleteSecretAsync(secret.Name, CancellationToken.None).ConfigureAwait(false);
             if (applied && created.Count > 0)
             {
-                await DropCreatedRolesAsync(connection, created, target.Name, e).ConfigureAwait(false);
+                await DropCreatedRolesAsync(target, created, e).ConfigureAwait(false);
             }
 
             throw;
@@ -126,22 +129,20 @@ public sealed class SecretSetup(ISecretStore store, TargetConnector connector, T
                 $"--adopt takes over existing roles, but none of {names} on target {secret.Target} is one pgrotate would take over; drop --adopt to create them");
         }
 
-        return secret.Strategy == Strategy.Alternating && roles.GetValueOrDefault(secret.Group.Value) is { CanLogin: true }
-            ? Adoption.Adopting
-            : Adoption.Adopted;
+        return RotationStrategies.For(secret).AdoptionAfterSetup(secret, roles);
     }
 
     /// <summary>
     /// Undoes the CREATE ROLEs of a new secret whose first login failed, in one transaction. If that fails too, the
     /// error says which roles were left behind.
     /// </summary>
-    private static async Task DropCreatedRolesAsync(NpgsqlConnection connection, IReadOnlyList<RoleName> created, string targetName, Exception cause)
+    private async Task DropCreatedRolesAsync(Target target, IReadOnlyList<RoleName> created, Exception cause)
     {
         // Members before the group they belong to.
         var statements = created.Reverse().Select(RoleSql.DropIfExists).ToList();
         try
         {
-            await ApplyAsync(connection, statements, targetName, CancellationToken.None).ConfigureAwait(false);
+            await _target.ApplyAsync(target, statements, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -155,29 +156,10 @@ public sealed class SecretSetup(ISecretStore store, TargetConnector connector, T
     {
         var name = SecretName.ParseSecret(request.Name);
         var target = SecretName.ParseTarget(request.Target);
-        var derive = request.Strategy == Strategy.Alternating && (request.LoginA is null || request.LoginB is null);
+        var strategy = RotationStrategies.For(request.Strategy);
+        var derive = strategy.DerivesLoginNames(request.LoginA, request.LoginB);
         var group = RoleName.Parse(request.Group, "group role name", derive ? GroupNameMaxBytes : RoleName.MaxBytes);
-        RoleName loginA;
-        RoleName? loginB;
-        if (request.Strategy == Strategy.Single)
-        {
-            if (request.LoginA is not null || request.LoginB is not null)
-            {
-                throw PgRotateException.InvalidInput("--logins is for the alternating strategy; a single secret rotates the --group role itself");
-            }
-
-            loginA = group;
-            loginB = null;
-        }
-        else
-        {
-            loginA = RoleName.Parse(request.LoginA ?? group.Value + "_a", "login role name");
-            loginB = RoleName.Parse(request.LoginB ?? group.Value + "_b", "login role name");
-            if (loginA == loginB || loginA == group || loginB == group)
-            {
-                throw PgRotateException.InvalidInput($"the group role and the two login roles must be three different roles (got {group}, {loginA}, {loginB})");
-            }
-        }
+        var (loginA, loginB) = strategy.LoginsFor(group, request.LoginA, request.LoginB);
 
         if (request.Grace is { } grace && grace < TimeSpan.Zero)
         {
@@ -231,7 +213,7 @@ public sealed class SecretSetup(ISecretStore store, TargetConnector connector, T
             await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
         }
 
-        await ApplyAsync(connection, [RoleSql.NoLogin(secret.Group)], target.Name, cancellationToken).ConfigureAwait(false);
+        await _target.ApplyAsync(target, [RoleSql.NoLogin(secret.Group)], cancellationToken).ConfigureAwait(false);
         await store.SetAdoptionAsync(secret.Name, Adoption.Adopted, cancellationToken).ConfigureAwait(false);
         return true;
     }
@@ -261,41 +243,5 @@ public sealed class SecretSetup(ISecretStore store, TargetConnector connector, T
         }
 
         return sessions;
-    }
-
-    /// <summary>The server's <c>scram_iterations</c> (16+), so our verifiers cost what the DBA chose; 4096 before 16.</summary>
-    public static async Task<int> ScramIterationsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("SELECT current_setting('scram_iterations', true)", connection);
-        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
-        return int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var iterations) && iterations > 0 ? iterations : ScramVerifier.DefaultIterations;
-    }
-
-    /// <summary>Runs role statements in one transaction: all of them happen, or none.</summary>
-    public static async Task ApplyAsync(NpgsqlConnection connection, IReadOnlyList<RoleStatement> statements, string targetName, CancellationToken cancellationToken)
-    {
-        if (statements.Count == 0)
-        {
-            return;
-        }
-
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var statement in statements)
-        {
-            try
-            {
-                await using var command = new NpgsqlCommand(statement.Text, connection, transaction);
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (PostgresException e)
-            {
-                throw PostgresErrors.Translate(e, $"on target {targetName}, {statement.Display}");
-            }
-        }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        // pg_stat_activity shows a session's last statement while it idles; leave a harmless one there.
-        await using var overwrite = new NpgsqlCommand("SELECT 1", connection);
-        await overwrite.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,4 +1,5 @@
 using PgRotate.Postgres;
+using PgRotate.Roles;
 using PgRotate.Secrets;
 
 namespace PgRotate.Setup;

@@ -42,7 +42,7 @@ public static class ContractMapping
         s.Grace is { } grace ? Scheduling.Durations.Format(grace) : null, s.CheckSql, s.Adoption.ToContract(), s.CreatedAt, s.NextRotationAt,
         [.. versions.Select(v => v.ToContract())]);
 
-    public static DriftFinding ToContract(this Postgres.Drift d) => new(d.Secret, d.Role, d.Kind, d.Message, d.Fix, d.Command);
+    public static DriftFinding ToContract(this Roles.Drift d) => new(d.Secret, d.Role, d.Kind, d.Message, d.Fix, d.Command);
 
     public static TargetSummary ToSummary(this Target t) => new(t.Name, t.Host, t.Port, t.Database, t.Username);
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PgRotate.Postgres;
+using PgRotate.Roles;
 using PgRotate.Tests.Support;
 
 namespace PgRotate.Tests.Postgres;

@@ -34,7 +34,7 @@ public sealed class ScramServerTests(PostgresFixture postgres)
         if (postgres.MajorVersion >= 16)
         {
             await connection.ExecuteAsync("SET scram_iterations = 8192");
-            Assert.Equal(8192, await SecretSetup.ScramIterationsAsync(connection, ct));
+            Assert.Equal(8192, await TargetOperations.ReadScramIterationsAsync(connection, ct));
 
             // The server now hashes with 8192 iterations too, and our computation still matches its result.
             var role = Unique.Name("scram");
@@ -49,7 +49,7 @@ public sealed class ScramServerTests(PostgresFixture postgres)
         {
             // PostgreSQL 15 has no scram_iterations and always uses 4096.
             Assert.IsType<DBNull>(await connection.ScalarAsync<object>("SELECT current_setting('scram_iterations', true)"));
-            Assert.Equal(4096, await SecretSetup.ScramIterationsAsync(connection, ct));
+            Assert.Equal(4096, await TargetOperations.ReadScramIterationsAsync(connection, ct));
         }
     }
 

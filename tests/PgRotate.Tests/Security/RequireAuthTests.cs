@@ -1,6 +1,7 @@
 using PgRotate.Crypto;
 using PgRotate.Errors;
 using PgRotate.Postgres;
+using PgRotate.Roles;
 using PgRotate.Targets;
 using PgRotate.Tests.Support;
 

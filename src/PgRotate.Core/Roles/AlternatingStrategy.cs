@@ -1,55 +1,59 @@
 using PgRotate.Errors;
+using PgRotate.Postgres;
 using PgRotate.Secrets;
+using PgRotate.Targets;
 
-namespace PgRotate.Postgres;
+namespace PgRotate.Roles;
 
 /// <summary>
-/// Works out the statements that bring the server's roles to a secret's pattern (group NOLOGIN, logins that are
-/// members and default to it), from what already exists. Existing roles in a compatible state can be adopted, and each
-/// one is listed as an adoption so that nothing is taken over silently; roles too powerful to hand to an application
-/// (the admin role itself, superusers, CREATEROLE, REPLICATION, BYPASSRLS) are refused outright, and anything
-/// incompatible is reported, never overwritten.
+/// The alternating-users pattern: a NOLOGIN group role owns the data; two login roles that are its members and default
+/// to it take turns. A rotation gives the inactive login a new password; the previous one keeps working for its grace.
 /// </summary>
-public static class RoleSetupPlanner
+public sealed class AlternatingStrategy : RotationStrategy
 {
-    /// <param name="secret">The secret whose roles to set up.</param>
-    /// <param name="roles">The current state of the secret's roles (missing ones absent).</param>
-    /// <param name="adminRole">The role pgrotate connects to the target as (its session user).</param>
-    /// <param name="password">
-    /// The login to give a password, with its verifier: the first login of a new secret, or the current login of a known
-    /// one that was dropped and is recreated; null when every password is already set.
-    /// </param>
-    /// <param name="adopt">The secret is, or is being, adopted: its group may keep LOGIN until adopt-finish.</param>
-    /// <param name="known">
-    /// The store already has this secret: its roles are pgrotate's own (a rerun), so none of them is an adoption.
-    /// </param>
-    public static RolePlan Plan(Secret secret, IReadOnlyDictionary<string, RoleState> roles, string adminRole, LoginPassword? password, bool adopt, bool known)
+    public override Strategy Kind => Strategy.Alternating;
+
+    public override IReadOnlyList<RoleName> ManagedRoles(Secret secret) => [secret.Group, .. secret.Logins];
+
+    public override RoleName NextLogin(Secret secret, string currentLogin) =>
+        string.Equals(currentLogin, secret.LoginA.Value, StringComparison.Ordinal) ? secret.LoginB!.Value : secret.LoginA;
+
+    public override RoleName ActsAs(Secret secret) => secret.Group;
+
+    public override bool KeepsPrevious => true;
+
+    public override bool ReplacesCurrentInPlace => false;
+
+    public override bool GroupIsTheLogin => false;
+
+    public override (RoleName LoginA, RoleName? LoginB) LoginsFor(RoleName group, string? loginA, string? loginB)
     {
-        foreach (var role in secret.Strategy == Strategy.Single ? [secret.LoginA] : (IEnumerable<RoleName>)[secret.Group, .. secret.Logins])
+        var a = RoleName.Parse(loginA ?? group.Value + "_a", "login role name");
+        var b = RoleName.Parse(loginB ?? group.Value + "_b", "login role name");
+        if (a == b || a == group || b == group)
         {
-            RefuseUnmanageable(role, roles.GetValueOrDefault(role.Value), adminRole, secret.Target);
+            throw PgRotateException.InvalidInput($"the group role and the two login roles must be three different roles (got {group}, {a}, {b})");
         }
 
-        return secret.Strategy == Strategy.Single
-            ? PlanSingle(secret, roles, password?.Verifier, known)
-            : PlanAlternating(secret, roles, password, adopt, known);
+        return (a, b);
     }
 
-    private static RolePlan PlanSingle(Secret secret, IReadOnlyDictionary<string, RoleState> roles, string? verifier, bool known)
-    {
-        var login = roles.GetValueOrDefault(secret.LoginA.Value);
-        var adoptions = login is not null && !known
-            ? [new RoleAdoption(secret.LoginA.Value, "gets a new password (the password its clients use now stops working) and LOGIN")]
-            : Array.Empty<RoleAdoption>();
-        if (verifier is null)
-        {
-            return new RolePlan([], adoptions);
-        }
+    public override bool DerivesLoginNames(string? loginA, string? loginB) => loginA is null || loginB is null;
 
-        return new RolePlan([login is null ? RoleSql.CreateLogin(secret.LoginA, verifier) : RoleSql.SetPassword(secret.LoginA, verifier, null)], adoptions);
-    }
+    public override RoleStatement? RecreateGroup(Secret secret) => RoleSql.CreateGroup(secret.Group);
 
-    private static RolePlan PlanAlternating(Secret secret, IReadOnlyDictionary<string, RoleState> roles, LoginPassword? password, bool adopt, bool known)
+    /// <summary>The failed login is expired at once; the current one is another role and keeps working.</summary>
+    public override Task UndoFailedTestAsync(TargetOperations operations, Target target, SecretVersion pending, SecretVersion current, CancellationToken cancellationToken) =>
+        operations.ExpireAsync(target, RoleName.Parse(pending.Username), RoleSql.Invalidated, cancellationToken);
+
+    /// <summary>
+    /// An adopted LOGIN group keeps logging in for its old clients until adopt-finish; existing logins under a NOLOGIN
+    /// group are taken over completely by the setup.
+    /// </summary>
+    public override Adoption AdoptionAfterSetup(Secret secret, IReadOnlyDictionary<string, RoleState> roles) =>
+        roles.GetValueOrDefault(secret.Group.Value) is { CanLogin: true } ? Adoption.Adopting : Adoption.Adopted;
+
+    internal override RolePlan PlanRoles(Secret secret, IReadOnlyDictionary<string, RoleState> roles, LoginPassword? password, bool adopt, bool known)
     {
         var plan = new List<RoleStatement>();
         var adoptions = new List<RoleAdoption>();
@@ -128,25 +132,5 @@ public static class RoleSetupPlanner
         }
 
         return new RolePlan(plan, adoptions);
-    }
-
-    /// <summary>
-    /// Roles no secret may manage, adopt or not: pgrotate's own admin role (a rotation would lock pgrotate out of the
-    /// target) and roles whose attributes reach beyond one application's data. A login acting as such a group, or a
-    /// generated password on such a login, would hand that power to whoever holds the credential.
-    /// </summary>
-    private static void RefuseUnmanageable(RoleName role, RoleState? state, string adminRole, string target)
-    {
-        if (role.Value == adminRole)
-        {
-            throw new PgRotateException(ErrorCode.IncompatibleState,
-                $"role {role} is the admin role pgrotate connects to target {target} as; pgrotate never manages its own admin role ('pgrotate target rotate-admin {target}' rotates it)");
-        }
-
-        if (state?.PowerfulAttributes is { Count: > 0 } attributes)
-        {
-            throw new PgRotateException(ErrorCode.IncompatibleState,
-                $"role {role} has {string.Join(", ", attributes)}; pgrotate does not manage roles with SUPERUSER, CREATEROLE, REPLICATION or BYPASSRLS, adopt or not");
-        }
     }
 }

@@ -1,9 +1,10 @@
 using Npgsql;
 using PgRotate.Errors;
+using PgRotate.Postgres;
 using PgRotate.Secrets;
 using PgRotate.Targets;
 
-namespace PgRotate.Postgres;
+namespace PgRotate.Roles;
 
 /// <summary>
 /// Compares a secret's roles on the server with the pattern: every role present, each login a member of the group and
@@ -17,16 +18,18 @@ public static class DriftDoctor
     public static async Task<IReadOnlyList<Drift>> ExamineAsync(NpgsqlConnection connection, Secret secret, CancellationToken cancellationToken)
     {
         var drifts = new List<Drift>();
+        var strategy = RotationStrategies.For(secret);
         var roles = await RoleCatalog.ReadAsync(connection, [secret.Group.Value, .. secret.Logins.Select(l => l.Value)], cancellationToken).ConfigureAwait(false);
         void Add(RoleName role, string kind, string message, RoleStatement? fix) => drifts.Add(new Drift(secret.Name, role.Value, kind, message, fix?.Text));
 
         if (!roles.TryGetValue(secret.Group.Value, out var group))
         {
             drifts.Add(new Drift(secret.Name, secret.Group.Value, "missing_role", $"role {secret.Group} does not exist; rerun the secret's setup to recreate it",
-                secret.Strategy == Strategy.Alternating ? RoleSql.CreateGroup(secret.Group).Text : null, SecretAddCommandLine.For(secret)));
+                strategy.RecreateGroup(secret)?.Text, SecretAddCommandLine.For(secret)));
         }
 
-        if (secret.Strategy == Strategy.Single)
+        // A group that is itself the login has no memberships or role settings to check.
+        if (strategy.GroupIsTheLogin)
         {
             return drifts;
         }
@@ -141,7 +144,6 @@ public static class DriftDoctor
         IReadOnlyCollection<Drift> catalogDrifts, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var drifts = new List<Drift>();
-        var actsAs = secret.Strategy == Strategy.Single ? secret.LoginA.Value : secret.Group.Value;
         var inGrace = previous is { ValidUntil: var end } && (end is null || end > now + GraceEndMargin) ? previous : null;
         foreach (var (version, stage) in new[] { (current, "current"), (inGrace, "previous") })
         {
@@ -152,7 +154,7 @@ public static class DriftDoctor
 
             try
             {
-                await tester.TestAsync(target, version.Username, version.Password, actsAs, checkSql: null, cancellationToken).ConfigureAwait(false);
+                await tester.TestAsync(target, secret, version, withCheckSql: false, cancellationToken).ConfigureAwait(false);
             }
             catch (PgRotateException e) when (e.Code == ErrorCode.AuthenticationFailed)
             {

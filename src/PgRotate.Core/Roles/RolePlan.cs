@@ -1,4 +1,6 @@
-namespace PgRotate.Postgres;
+using PgRotate.Postgres;
+
+namespace PgRotate.Roles;
 
 /// <summary>
 /// What <c>secret add</c> would do to a target's roles: the statements to run, in order, and the existing roles those

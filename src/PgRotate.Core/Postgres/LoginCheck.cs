@@ -1,23 +1,20 @@
 using Npgsql;
-using PgRotate.Crypto;
 using PgRotate.Errors;
-using PgRotate.Targets;
 
 namespace PgRotate.Postgres;
 
 /// <summary>
-/// Proves a credential works the way clients will use it: a fresh login (never a pooled connection), as the expected
-/// session user, acting as the expected group role (a login whose membership was lost only gets a WARNING from the
-/// server and silently acts as itself), then the secret's own check query, which can read but never write.
+/// What a fresh login must show to count as working: the expected session user, acting as the expected role (a login
+/// whose membership was lost only gets a WARNING from the server and silently acts as itself), then the caller's own
+/// check query, which can read but never write.
 /// </summary>
-public sealed class CredentialTester(TargetConnector connector)
+internal static class LoginCheck
 {
     /// <summary>How long a check query may run before the test fails.</summary>
     public static readonly TimeSpan CheckQueryTimeout = TimeSpan.FromSeconds(20);
 
-    public async Task TestAsync(Target target, string username, SecretText password, string expectedCurrentUser, string? checkSql, CancellationToken cancellationToken)
+    public static async Task RunAsync(NpgsqlConnection connection, string username, string expectedCurrentUser, string? checkSql, CancellationToken cancellationToken)
     {
-        await using var connection = await connector.OpenAsAsync(target, username, password, cancellationToken).ConfigureAwait(false);
         try
         {
             await using var command = new NpgsqlCommand("SELECT session_user::text, current_user::text", connection);

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
+using PgRotate.Postgres;
 
-namespace PgRotate.Postgres;
+namespace PgRotate.Roles;
 
 /// <summary>
 /// A privilege granted to a login role itself, or an object it owns, in the connected database. Under the pattern both

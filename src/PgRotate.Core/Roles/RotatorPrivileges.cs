@@ -1,8 +1,9 @@
 using Npgsql;
 using PgRotate.Errors;
+using PgRotate.Postgres;
 using PgRotate.Secrets;
 
-namespace PgRotate.Postgres;
+namespace PgRotate.Roles;
 
 /// <summary>
 /// What the admin ("rotator") login of a target may do, what the group roles whose logins must connect may do, and the

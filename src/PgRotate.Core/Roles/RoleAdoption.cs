@@ -1,4 +1,6 @@
-namespace PgRotate.Postgres;
+using PgRotate.Postgres;
+
+namespace PgRotate.Roles;
 
 /// <summary>
 /// A role that existed before pgrotate and would get a password, LOGIN, a membership or a role setting from it:

@@ -1,4 +1,6 @@
-namespace PgRotate.Postgres;
+using PgRotate.Postgres;
+
+namespace PgRotate.Roles;
 
 /// <summary>
 /// One way a secret's roles differ from the pattern, with what would mend it when there is something: <see cref="Fix"/>

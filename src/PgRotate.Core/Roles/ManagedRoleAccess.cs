@@ -1,4 +1,6 @@
-namespace PgRotate.Postgres;
+using PgRotate.Postgres;
+
+namespace PgRotate.Roles;
 
 /// <summary>
 /// One role a target's secrets use, whether it exists, whether the rotator holds the ADMIN option on it, and for a

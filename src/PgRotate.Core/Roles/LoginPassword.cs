@@ -1,4 +1,6 @@
-namespace PgRotate.Postgres;
+using PgRotate.Postgres;
+
+namespace PgRotate.Roles;
 
 /// <summary>A password for one login role, as the SCRAM verifier that is all PostgreSQL ever receives of it.</summary>
 public sealed record LoginPassword(RoleName Login, string Verifier);
