@@ -57,8 +57,8 @@ public static class DemoCommand
         try
         {
             using var key = MasterKey.Generate();
-            var location = new StoreLocation(StoreKind.Sqlite, Path.Combine(folder, "pgrotate.db"));
-            await using var store = await StoreProviders.For(location).CreateAsync(location, key, time, cancellationToken);
+            await using var store = await StoreProviders.For(new StoreLocation(StoreKind.Sqlite, Path.Combine(folder, "pgrotate.db"))).CreateAsync(
+                new StoreLocation(StoreKind.Sqlite, Path.Combine(folder, "pgrotate.db")), key, time, cancellationToken);
             await o.WriteLineAsync($"  store {store.Location} (SQLite), master key {key.KeyId}");
             await o.WriteLineAsync("    the master key is 32 random bytes kept apart from the store (here only in memory; 'pgrotate init' writes it");
             await o.WriteLineAsync("    to pgrotate.db.key, mode 0600); each password is sealed with AES-256-GCM under its own data key, which the");
