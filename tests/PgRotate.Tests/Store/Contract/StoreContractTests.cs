@@ -496,9 +496,14 @@ public abstract class StoreContractTests : IAsyncDisposable
 
     private async Task<ISecretStore> ReopenAsync(ISecretStore store, MasterKey key) => Track(await OpenAgainAsync(store, key));
 
-    private ISecretStore Track(ISecretStore store)
+    /// <summary>Closes <paramref name="store"/> when the test ends (once, however often it is passed here).</summary>
+    protected ISecretStore Track(ISecretStore store)
     {
-        _opened.Add(store);
+        if (!_opened.Contains(store))
+        {
+            _opened.Add(store);
+        }
+
         return store;
     }
 
