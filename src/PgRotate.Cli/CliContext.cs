@@ -24,6 +24,7 @@ public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult 
 
     /// <summary>Who the history records as acting: the command line and the OS user running it.</summary>
     public static string Actor => "cli:" + System.Environment.UserName;
+
     public TargetConnector Connector { get; } = new();
 
     /// <summary>Log messages go to stderr under --verbose; otherwise the command's own output says what happened.</summary>

@@ -73,16 +73,17 @@ public sealed class MasterKey : IDisposable
             int length = 0;
             try
             {
-                await using var stream = new FileStream(path, new FileStreamOptions
+                var stream = new FileStream(path, new FileStreamOptions
                 {
                     Mode = FileMode.Open,
                     Access = FileAccess.Read,
                     Share = FileShare.Read,
                     Options = FileOptions.Asynchronous,
                 });
+                await using var closeStream = stream.ConfigureAwait(false);
                 int read;
                 while (length < content.Length
-                       && (read = await stream.ReadAsync(content.AsMemory(length), ct)) > 0)
+                       && (read = await stream.ReadAsync(content.AsMemory(length), ct).ConfigureAwait(false)) > 0)
                 {
                     length += read;
                 }
@@ -170,10 +171,10 @@ public sealed class MasterKey : IDisposable
 
             try
             {
-                await using (stream)
+                await using (stream.ConfigureAwait(false))
                 {
-                    await stream.WriteAsync(content, ct);
-                    await stream.FlushAsync(ct);
+                    await stream.WriteAsync(content, ct).ConfigureAwait(false);
+                    await stream.FlushAsync(ct).ConfigureAwait(false);
                     // The key must survive a crash right after 'init': without it, nothing sealed later can be read.
                     stream.Flush(flushToDisk: true);
                 }

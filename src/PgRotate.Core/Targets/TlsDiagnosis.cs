@@ -45,7 +45,8 @@ public static class TlsDiagnosis
 
             X509Certificate2? certificate = null;
             var policyErrors = SslPolicyErrors.None;
-            await using var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+            var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+            await using var closeTls = tls.ConfigureAwait(false);
             try
             {
                 await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions

@@ -29,15 +29,21 @@ public sealed record TransportReport(
         bool tls;
         string? protocol, cipher;
         await using (connection)
-        // SET ROLE NONE first: pg_stat_ssl shows a session only to roles with its session user's privileges, and an admin
-        // login with a default role setting (ALTER ROLE … SET role) would see no row. This connection is used for nothing else.
-        await using (var command = new NpgsqlCommand("SET ROLE NONE; SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()", connection))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            var found = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            tls = found && !reader.IsDBNull(0) && reader.GetBoolean(0);
-            protocol = tls && !reader.IsDBNull(1) ? reader.GetString(1) : null;
-            cipher = tls && !reader.IsDBNull(2) ? reader.GetString(2) : null;
+            // SET ROLE NONE first: pg_stat_ssl shows a session only to roles with its session user's privileges, and an admin
+            // login with a default role setting (ALTER ROLE … SET role) would see no row. This connection is used for nothing else.
+            var command = new NpgsqlCommand("SET ROLE NONE; SELECT ssl, version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()", connection);
+            await using (command.ConfigureAwait(false))
+            {
+                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    var found = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    tls = found && !reader.IsDBNull(0) && reader.GetBoolean(0);
+                    protocol = tls && !reader.IsDBNull(1) ? reader.GetString(1) : null;
+                    cipher = tls && !reader.IsDBNull(2) ? reader.GetString(2) : null;
+                }
+            }
         }
 
         var mode = TargetTls.EffectiveSslMode(target.ConnectionString);
