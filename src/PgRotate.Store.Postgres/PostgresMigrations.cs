@@ -27,12 +27,20 @@ internal static class PostgresMigrations
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Whether the store already has every change this pgrotate knows (the usual case), read without any lock.</summary>
+    public static async Task<bool> IsCurrentAsync(NpgsqlConnection db, string schema, CancellationToken cancellationToken)
+    {
+        var versions = Sql.Identifier(schema) + ".schema_version";
+        await using var command = new NpgsqlCommand($"SELECT CASE WHEN to_regclass($1) IS NULL THEN 0 ELSE (SELECT coalesce(max(version), 0) FROM {versions}) END", db)
+        {
+            Parameters = { new NpgsqlParameter { Value = versions } },
+        };
+        return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == Scripts().Count;
+    }
+
     public static async Task ApplyAsync(NpgsqlConnection db, NpgsqlTransaction transaction, string schema, string location, CancellationToken cancellationToken)
     {
-        var scripts = Resources.GetManifestResourceNames()
-            .Where(n => n.Contains(".Migrations.", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        var scripts = Scripts();
         var versions = Sql.Identifier(schema) + ".schema_version";
 
         // Unqualified names in the scripts land in the store's schema; SET LOCAL ends with the transaction.
@@ -60,6 +68,11 @@ internal static class PostgresMigrations
 
         await ExecuteAsync(db, transaction, "SET LOCAL search_path = DEFAULT", cancellationToken).ConfigureAwait(false);
     }
+
+    private static List<string> Scripts() => Resources.GetManifestResourceNames()
+        .Where(n => n.Contains(".Migrations.", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+        .Order(StringComparer.Ordinal)
+        .ToList();
 
     /// <summary>
     /// A 64-bit advisory lock key from a purpose and a name: the first eight bytes of their SHA-256, computed here so

@@ -91,6 +91,11 @@ public sealed partial class PostgresSecretStore : ISecretStore
         {
             await using var db = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await store.CheckKeyAsync(db, cancellationToken).ConfigureAwait(false);
+            if (await PostgresMigrations.IsCurrentAsync(db, connection.Schema, cancellationToken).ConfigureAwait(false))
+            {
+                return store;
+            }
+
             await using var transaction = await db.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await PostgresMigrations.LockAsync(db, transaction, connection.Schema, cancellationToken).ConfigureAwait(false);
             await PostgresMigrations.ApplyAsync(db, transaction, connection.Schema, store.Location, cancellationToken).ConfigureAwait(false);
