@@ -9,6 +9,7 @@ using PgRotate.Rotation;
 using PgRotate.Secrets;
 using PgRotate.Setup;
 using PgRotate.Store;
+using PgRotate.Store.Sqlite;
 
 // pgrotate benchmark: rotation latency against the floor and the AWS Lambda algorithm, and bulk throughput against
 // the server's own capacity, all measured in this run on one throwaway cluster.
@@ -39,7 +40,7 @@ var folder = Directory.CreateTempSubdirectory("pgrotate-bench-").FullName;
 try
 {
     using var key = MasterKey.Generate();
-    var store = await SqliteStore.CreateAsync(Path.Combine(folder, "bench.db"), key, TimeProvider.System, CancellationToken.None);
+    await using var store = await SqliteSecretStore.CreateAsync(Path.Combine(folder, "bench.db"), key, TimeProvider.System, CancellationToken.None);
     var target = cluster.AsTarget("bench");
     await store.AddTargetAsync(target, CancellationToken.None);
     await using var connector = new TargetConnector();

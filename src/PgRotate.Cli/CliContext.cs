@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PgRotate.Crypto;
+using PgRotate.Errors;
 using PgRotate.Postgres;
 using PgRotate.Store;
 
@@ -14,6 +15,7 @@ public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult 
     public const string KeyFileVariable = "PGROTATE_KEY_FILE";
 
     private MasterKey? _key;
+    private ISecretStore? _store;
 
     public CliHost Host => host;
     public TextWriter Out => host.Out;
@@ -27,9 +29,36 @@ public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult 
             .AddFilter(level => level >= LogLevel.Information))
         : NullLoggerFactory.Instance;
 
-    public string StorePath => host.ResolvePath(parse.GetValue(options.Store) ?? host.Environment(StoreVariable) ?? "pgrotate.db");
+    /// <summary>What --store / $PGROTATE_STORE names (default ./pgrotate.db); a file path is made absolute.</summary>
+    public StoreLocation Store
+    {
+        get
+        {
+            var location = StoreLocation.Parse(parse.GetValue(options.Store) ?? host.Environment(StoreVariable) ?? "pgrotate.db");
+            return location.Kind == StoreKind.Sqlite ? location with { Value = host.ResolvePath(location.Value) } : location;
+        }
+    }
 
-    public string KeyFilePath => host.ResolvePath(parse.GetValue(options.KeyFile) ?? host.Environment(KeyFileVariable) ?? StorePath + ".key");
+    /// <summary>
+    /// --key-file / $PGROTATE_KEY_FILE, else the store file's path + ".key". A store in a database has no file to sit
+    /// beside, so there the key file must be named (or the key given in $PGROTATE_MASTER_KEY).
+    /// </summary>
+    public string KeyFilePath
+    {
+        get
+        {
+            if ((parse.GetValue(options.KeyFile) ?? host.Environment(KeyFileVariable)) is { } named)
+            {
+                return host.ResolvePath(named);
+            }
+
+            var store = Store;
+            return store.Kind == StoreKind.Sqlite
+                ? store.Value + ".key"
+                : throw new PgRotateException(ErrorCode.MasterKeyMissing,
+                    $"a store in PostgreSQL has no default key file: give --key-file or {KeyFileVariable}, or the key itself in {MasterKey.EnvironmentVariable}");
+        }
+    }
 
     /// <summary>The master key from $PGROTATE_MASTER_KEY, else from the key file, or null when neither exists.</summary>
     public async Task<MasterKey?> FindKeyAsync(CancellationToken cancellationToken)
@@ -68,16 +97,36 @@ public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult 
         }
     }
 
-    public async Task<SqliteStore> OpenStoreAsync(CancellationToken cancellationToken)
+    /// <summary>Opens the store --store names (once per invocation; closed with the context).</summary>
+    public async Task<ISecretStore> OpenStoreAsync(CancellationToken cancellationToken)
     {
+        if (_store is not null)
+        {
+            return _store;
+        }
+
+        var location = Store;
+        var provider = StoreProviders.For(location);
         // Report a missing store before a missing key: it is the more likely mistake.
-        SqliteStore.EnsureExists(StorePath);
+        await provider.EnsureExistsAsync(location, cancellationToken);
         var key = await FindKeyAsync(cancellationToken) ?? await MasterKey.ReadFileAsync(KeyFilePath, cancellationToken);
-        return await SqliteStore.OpenAsync(StorePath, key, Time, cancellationToken);
+        return _store = await provider.OpenAsync(location, key, Time, cancellationToken);
+    }
+
+    /// <summary><c>init</c>: creates the store --store names with <paramref name="key"/>; closed with the context.</summary>
+    public async Task<ISecretStore> CreateStoreAsync(MasterKey key, CancellationToken cancellationToken)
+    {
+        var location = Store;
+        return _store = await StoreProviders.For(location).CreateAsync(location, key, Time, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+
         await Connector.DisposeAsync();
         Logging.Dispose();
         _key?.Dispose();

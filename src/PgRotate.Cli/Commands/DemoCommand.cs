@@ -57,8 +57,9 @@ public static class DemoCommand
         try
         {
             using var key = MasterKey.Generate();
-            var store = await SqliteStore.CreateAsync(Path.Combine(folder, "pgrotate.db"), key, time, cancellationToken);
-            await o.WriteLineAsync($"  store {store.Path} (SQLite), master key {key.KeyId}");
+            await using var store = await StoreProviders.For(new StoreLocation(StoreKind.Sqlite, Path.Combine(folder, "pgrotate.db"))).CreateAsync(
+                new StoreLocation(StoreKind.Sqlite, Path.Combine(folder, "pgrotate.db")), key, time, cancellationToken);
+            await o.WriteLineAsync($"  store {store.Location} (SQLite), master key {key.KeyId}");
             await o.WriteLineAsync("    the master key is 32 random bytes kept apart from the store (here only in memory; 'pgrotate init' writes it");
             await o.WriteLineAsync("    to pgrotate.db.key, mode 0600); each password is sealed with AES-256-GCM under its own data key, which the");
             await o.WriteLineAsync("    master key wraps. The id shown names the key and reveals nothing of it. Lose the key and the store is unreadable.");
@@ -142,7 +143,7 @@ public static class DemoCommand
     /// One more rotation with a short grace, then the previous login is tried until PostgreSQL refuses it: the grace is
     /// its VALID UNTIL, enforced by the server at each login, so nothing has to run when it ends.
     /// </summary>
-    private static async Task ShowGraceEndingAsync(CliContext context, SqliteStore store, RotationEngine engine, Target target, CancellationToken cancellationToken)
+    private static async Task ShowGraceEndingAsync(CliContext context, ISecretStore store, RotationEngine engine, Target target, CancellationToken cancellationToken)
     {
         var o = context.Out;
         var time = context.Time;
@@ -198,7 +199,7 @@ public static class DemoCommand
         return "logs in, acts as " + (string)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    private static async Task<(int Ok, int Failed)> RunClientAsync(SqliteStore store, Target target, CancellationToken cancellationToken)
+    private static async Task<(int Ok, int Failed)> RunClientAsync(ISecretStore store, Target target, CancellationToken cancellationToken)
     {
         int ok = 0, failed = 0;
         var connector = new TargetConnector();

@@ -28,7 +28,7 @@ public static class HistoryCommand
             var from = parse.GetValue(since) is { } sinceText ? ParseSince(sinceText, context.Time.GetUtcNow()) : (DateTimeOffset?)null;
             var store = await context.OpenStoreAsync(cancellationToken);
             var secret = await store.GetSecretAsync(secretName, cancellationToken);
-            var entries = await store.ListHistoryAsync(secret.Name, cancellationToken, from, count);
+            var entries = await store.ListHistoryAsync(secret.Name, from, count, cancellationToken);
             if (context.Json)
             {
                 await context.Out.WriteLineAsync(JsonOutput.Serialize(entries.Select(e => new { at = e.At, @event = e.Event, version = e.Version, detail = e.Detail })));

@@ -16,10 +16,11 @@ public static class InitCommand
 
     private static async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
-        var storePath = context.StorePath;
-        if (File.Exists(storePath))
+        var location = context.Store;
+        // A store file is checked before any key is looked at; a store in a database is refused by its provider.
+        if (location.Kind == StoreKind.Sqlite && File.Exists(location.Value))
         {
-            throw new PgRotateException(ErrorCode.AlreadyExists, $"a store already exists at {storePath}; pgrotate init never overwrites one");
+            throw new PgRotateException(ErrorCode.AlreadyExists, $"a store already exists at {location.Value}; pgrotate init never overwrites one");
         }
 
         var key = await context.FindKeyAsync(cancellationToken);
@@ -32,6 +33,8 @@ public static class InitCommand
                 $"a key file already exists at {context.KeyFilePath} but there is no store; pgrotate init never overwrites a key. Move it away, or point --store at the store it belongs to");
         }
 
+        // A store kind this build cannot create is refused before a key file is written.
+        StoreProviders.For(location);
         using var created = key is null ? MasterKey.Generate() : null;
         if (created is not null)
         {
@@ -42,9 +45,10 @@ public static class InitCommand
             keySource = context.KeyFilePath;
         }
 
+        string storeName;
         try
         {
-            await SqliteStore.CreateAsync(storePath, key ?? created!, context.Time, cancellationToken);
+            storeName = (await context.CreateStoreAsync(key ?? created!, cancellationToken)).Location;
         }
         catch when (created is not null)
         {
@@ -54,11 +58,11 @@ public static class InitCommand
 
         if (context.Json)
         {
-            await context.Out.WriteLineAsync(JsonOutput.Serialize(new { store = storePath, key = keySource, keyId = (key ?? created!).KeyId }));
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(new { store = storeName, key = keySource, keyId = (key ?? created!).KeyId }));
         }
         else
         {
-            await context.Out.WriteLineAsync($"created store {storePath}");
+            await context.Out.WriteLineAsync($"created store {storeName}");
             await context.Out.WriteLineAsync($"master key: {keySource} (id {(key ?? created!).KeyId})");
             if (created is not null)
             {

@@ -22,7 +22,7 @@ public static class SecretRemoveCommand
             {
                 var secretName = SecretName.ParseSecret(parse.GetValue(name));
                 var store = await context.OpenStoreAsync(cancellationToken);
-                var result = await new SecretRemoval(store, context.Connector, context.Time)
+                var result = await new SecretRemoval(store, context.Connector)
                     .RemoveAsync(secretName, parse.GetValue(dropRoles), parse.GetValue(dryRun), cancellationToken);
                 await WriteAsync(context, result);
                 return ExitCodes.Ok;

@@ -57,7 +57,7 @@ public static class SecretUpdateCommand
                 var newGrace = parse.GetValue(grace) is { } g ? Durations.Parse(g, "--grace") : (TimeSpan?)null;
 
                 var store = await context.OpenStoreAsync(cancellationToken);
-                using var held = await new SecretLocks(store.Path, context.Time).AcquireAsync(secretName, LockWait, cancellationToken);
+                await using var held = await store.Locks.AcquireAsync(LockKey.Secret(secretName), LockWait, cancellationToken);
                 var secret = await store.GetSecretAsync(secretName, cancellationToken);
                 var now = context.Time.GetUtcNow();
                 var schedule = scheduleGiven == 0 ? secret.Schedule : newSchedule;

@@ -195,7 +195,7 @@ public static class TargetCommands
     /// The TLS warning (<see cref="TargetTls.Warning"/>) of each target the named secrets use, once per target: every
     /// rotation prints it. Unknown secrets are skipped; the rotation itself reports them.
     /// </summary>
-    internal static async Task WarnAboutTransportAsync(CliContext context, SqliteStore store, IEnumerable<string> secretNames, CancellationToken cancellationToken)
+    internal static async Task WarnAboutTransportAsync(CliContext context, ISecretStore store, IEnumerable<string> secretNames, CancellationToken cancellationToken)
     {
         var wanted = secretNames.ToHashSet(StringComparer.Ordinal);
         var targetNames = (await store.ListSecretsAsync(cancellationToken)).Where(s => wanted.Contains(s.Name)).Select(s => s.Target).ToHashSet(StringComparer.Ordinal);

@@ -38,7 +38,7 @@ public static class TargetEditCommands
                 var store = await context.OpenStoreAsync(cancellationToken);
                 var existing = await store.GetTargetAsync(targetName, cancellationToken);
                 // Not while 'target rotate-admin' is changing the same password.
-                using var held = await new SecretLocks(store.Path, context.Time).AcquireAsync("target:" + targetName, null, cancellationToken, $"the admin password of target {targetName}");
+                await using var held = await store.Locks.AcquireAsync(LockKey.TargetAdmin(targetName), null, cancellationToken);
                 var updated = new Target(targetName, connectionString ?? existing.ConnectionString, username ?? existing.Username, password ?? existing.Password);
                 var version = parse.GetValue(noVerify) ? null : await AdminCredentialInput.VerifyAsync(context, updated, cancellationToken);
                 await store.UpdateTargetAsync(updated, newPassword: password is not null, cancellationToken);
@@ -60,7 +60,7 @@ public static class TargetEditCommands
             {
                 var targetName = SecretName.ParseTarget(parse.GetValue(name));
                 var store = await context.OpenStoreAsync(cancellationToken);
-                using var held = await new SecretLocks(store.Path, context.Time).AcquireAsync("target:" + targetName, null, cancellationToken, $"the admin password of target {targetName}");
+                await using var held = await store.Locks.AcquireAsync(LockKey.TargetAdmin(targetName), null, cancellationToken);
                 var removed = await store.RemoveTargetAsync(targetName, parse.GetValue(force), cancellationToken);
                 await context.Out.WriteLineAsync(context.Json
                     ? JsonOutput.Serialize(new { name = targetName, removedSecrets = removed })

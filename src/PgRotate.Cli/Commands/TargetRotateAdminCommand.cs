@@ -17,7 +17,7 @@ public static class TargetRotateAdminCommand
             {
                 var target = SecretName.ParseTarget(parse.GetValue(name));
                 var store = await context.OpenStoreAsync(cancellationToken);
-                var result = await new AdminRotation(store, context.Connector, context.Time).RotateAsync(target, cancellationToken);
+                var result = await new AdminRotation(store, context.Connector).RotateAsync(target, cancellationToken);
                 var others = result.Targets.Where(t => t != target).ToList();
                 await context.Out.WriteLineAsync(context.Json
                     ? JsonOutput.Serialize(new { target, username = result.Username, rotated = true, targets = result.Targets })

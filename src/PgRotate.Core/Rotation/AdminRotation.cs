@@ -18,7 +18,7 @@ namespace PgRotate.Rotation;
 /// each is promoted). Rotating one alone would leave the others with a password that no longer works.
 /// </para>
 /// </summary>
-public sealed class AdminRotation(SqliteStore store, TargetConnector connector, TimeProvider time)
+public sealed class AdminRotation(ISecretStore store, TargetConnector connector)
 {
     /// <summary>Rotates the admin password of <paramref name="targetName"/> and every target sharing it; returns those targets.</summary>
     public async Task<AdminRotationResult> RotateAsync(string targetName, CancellationToken cancellationToken)
@@ -31,13 +31,12 @@ public sealed class AdminRotation(SqliteStore store, TargetConnector connector, 
             .ToList();
 
         // One lock per target, always taken in name order, so two runs on different targets of one role cannot deadlock.
-        var locks = new SecretLocks(store.Path, time);
-        var held = new List<IDisposable>();
+        var held = new List<IAsyncDisposable>();
         try
         {
             foreach (var name in sharing)
             {
-                held.Add(await locks.AcquireAsync("target:" + name, null, cancellationToken, $"the admin password of target {name}").ConfigureAwait(false));
+                held.Add(await store.Locks.AcquireAsync(LockKey.TargetAdmin(name), null, cancellationToken).ConfigureAwait(false));
             }
 
             await RotateSharedAsync(named.Name, sharing, cancellationToken).ConfigureAwait(false);
@@ -47,7 +46,7 @@ public sealed class AdminRotation(SqliteStore store, TargetConnector connector, 
         {
             foreach (var h in held)
             {
-                h.Dispose();
+                await h.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

@@ -19,7 +19,7 @@ namespace PgRotate.Rotation;
 /// and a credential is promoted only after a fresh login with it has worked.
 /// </summary>
 public sealed class RotationEngine(
-    SqliteStore store,
+    ISecretStore store,
     TargetConnector connector,
     TimeProvider time,
     RotationOptions? options = null,
@@ -35,7 +35,6 @@ public sealed class RotationEngine(
     private readonly RotationOptions _options = options ?? new RotationOptions();
     private readonly RotationHooks _hooks = hooks ?? new RotationHooks();
     private readonly ILogger _logger = logger ?? (ILogger)NullLogger.Instance;
-    private readonly SecretLocks _locks = new(store.Path, time);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int Iterations, DateTimeOffset ReadAt)> _iterations = new(StringComparer.Ordinal);
 
     public Task<RotationResult> RotateAsync(string name, CancellationToken cancellationToken) =>
@@ -45,7 +44,7 @@ public sealed class RotationEngine(
     {
         var name = request.Secret;
         var started = time.GetTimestamp();
-        using var held = await _locks.AcquireAsync(name, _options.LockWait, cancellationToken).ConfigureAwait(false);
+        await using var held = await store.Locks.AcquireAsync(LockKey.Secret(name), _options.LockWait, cancellationToken).ConfigureAwait(false);
         var state = await store.LoadRotationStateAsync(name, cancellationToken).ConfigureAwait(false);
         var (secret, target) = (state.Secret, state.Target);
         var retry = new Retry(time, _logger, _options.RetryFor);
@@ -76,7 +75,7 @@ public sealed class RotationEngine(
             // An alternating pending version is not what clients use: if a power loss took it back, the next rotation
             // would simply set that login again. A single role's new password must survive one, since set replaces
             // the only credential.
-            await store.AddPendingVersionAsync(pending, cancellationToken, durable: secret.Strategy == Strategy.Single).ConfigureAwait(false);
+            await store.AddPendingVersionAsync(pending, durable: secret.Strategy == Strategy.Single, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -137,11 +136,11 @@ public sealed class RotationEngine(
         var graceEnd = previousLogin is null ? (DateTimeOffset?)null
             : grace is { } g ? now + g
             : next ?? now + Bounds.DefaultGraceWithoutSchedule;
-        await store.PromoteAsync(name, pending.Number, graceEnd, next,
+        await store.PromoteAsync(new Promotion(name, pending.Number, graceEnd, next,
             $"login {pending.Username}" + (previousLogin is null ? ""
                 : request.RevokePrevious ? $"; previous {previousLogin} revoked at once"
                 : $"; previous {previousLogin} valid until {graceEnd?.ToString("u", System.Globalization.CultureInfo.InvariantCulture)}"),
-            cancellationToken, keepPrevious: previousLogin is not null).ConfigureAwait(false);
+            KeepPrevious: previousLogin is not null), cancellationToken).ConfigureAwait(false);
         if (previousLogin is not null && graceEnd is { } end)
         {
             try
@@ -396,7 +395,7 @@ public sealed class RotationEngine(
     /// </summary>
     public async Task<bool> RepairGraceAsync(string secret, int version, CancellationToken cancellationToken)
     {
-        using var held = await _locks.AcquireAsync(secret, _options.LockWait, cancellationToken).ConfigureAwait(false);
+        await using var held = await store.Locks.AcquireAsync(LockKey.Secret(secret), _options.LockWait, cancellationToken).ConfigureAwait(false);
         var unapplied = (await store.ListUnappliedGraceAsync(cancellationToken).ConfigureAwait(false))
             .Where(g => g.Secret == secret && g.Version == version).ToList();
         if (unapplied is not [var (_, _, username, validUntil)])

@@ -11,7 +11,7 @@ namespace PgRotate.Scheduling;
 /// still run; a secret another process is rotating is skipped as in progress (the next tick sees it finished), and a
 /// due secret whose previous login is still inside its grace waits for it to end instead of cutting its clients.
 /// </summary>
-public sealed class DueRotations(RotationEngine engine, SqliteStore store)
+public sealed class DueRotations(RotationEngine engine, ISecretStore store)
 {
     public async Task<DueRun> RunAsync(int parallel, CancellationToken cancellationToken)
     {

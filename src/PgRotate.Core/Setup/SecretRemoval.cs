@@ -12,7 +12,7 @@ namespace PgRotate.Setup;
 /// The group role, which owns the data, is never dropped: what the logins own in the target database is reassigned to
 /// it, then their remaining privileges are dropped with them.
 /// </summary>
-public sealed class SecretRemoval(SqliteStore store, TargetConnector connector, TimeProvider time)
+public sealed class SecretRemoval(ISecretStore store, TargetConnector connector)
 {
     public async Task<RemovalResult> RemoveAsync(string name, bool dropRoles, bool dryRun, CancellationToken cancellationToken)
     {
@@ -24,7 +24,7 @@ public sealed class SecretRemoval(SqliteStore store, TargetConnector connector, 
         }
 
         // Not while a rotation of this secret is running (it would recreate what is being removed).
-        using var held = dryRun ? null : await new SecretLocks(store.Path, time).AcquireAsync(secret.Name, null, cancellationToken).ConfigureAwait(false);
+        await using var held = dryRun ? null : await store.Locks.AcquireAsync(LockKey.Secret(secret.Name), null, cancellationToken).ConfigureAwait(false);
         if (!dropRoles)
         {
             if (!dryRun)

@@ -12,7 +12,7 @@ namespace PgRotate.Setup;
 /// take turns), idempotently: the first credential is stored as pending before any role changes, all role statements
 /// run in one transaction, and the credential is promoted only after a fresh login proves it acts as the group.
 /// </summary>
-public sealed class SecretSetup(SqliteStore store, TargetConnector connector, TimeProvider time)
+public sealed class SecretSetup(ISecretStore store, TargetConnector connector, TimeProvider time)
 {
     /// <summary>Group names leave room for the "_a"/"_b" suffix of derived login names.</summary>
     private const int GroupNameMaxBytes = RoleName.MaxBytes - 2;
@@ -86,8 +86,8 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
             {
                 var expected = secret.Strategy == Strategy.Single ? secret.LoginA.Value : secret.Group.Value;
                 await new CredentialTester(connector).TestAsync(target, first.Username, first.Password, expected, secret.CheckSql, cancellationToken).ConfigureAwait(false);
-                await store.PromoteAsync(secret.Name, first.Number, null, secret.Schedule?.NextAfter(time.GetUtcNow()),
-                    $"first credential, login {first.Username}", cancellationToken, @event: "activated").ConfigureAwait(false);
+                await store.PromoteAsync(new Promotion(secret.Name, first.Number, null, secret.Schedule?.NextAfter(time.GetUtcNow()),
+                    $"first credential, login {first.Username}", Event: "activated"), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (isNew)

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using PgRotate.Crypto;
+using PgRotate.Store.Sqlite;
 using PgRotate.Tests.Support;
 
 namespace PgRotate.Tests.Cli;
@@ -171,7 +172,7 @@ public sealed class BadInputTests(PostgresFixture postgres)
         {
             // A store as the first release wrote it: schema 1 and the key check, and nothing after.
             await connection.OpenAsync(TestContext.Current.CancellationToken);
-            var migrations = typeof(MasterKey).Assembly;
+            var migrations = typeof(SqliteSecretStore).Assembly;
             await using var script = migrations.GetManifestResourceStream(migrations.GetManifestResourceNames().Single(n => n.EndsWith("Migrations.001_initial.sql", StringComparison.Ordinal)))!;
             await using var command = connection.CreateCommand();
             command.CommandText = new StreamReader(script).ReadToEnd() +

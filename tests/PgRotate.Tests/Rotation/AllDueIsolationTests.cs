@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using PgRotate.Rotation;
 using PgRotate.Tests.Support;
+using PgRotate.Store.Sqlite;
 
 namespace PgRotate.Tests.Rotation;
 
@@ -52,7 +53,7 @@ public sealed class AllDueIsolationTests(PostgresFixture postgres)
 
         clock.Advance(TimeSpan.FromMinutes(61));
         CliRun run;
-        using (await new SecretLocks(sandbox.StorePath, TimeProvider.System).AcquireAsync("busy/app", null, TestContext.Current.CancellationToken))
+        await using (await new FileRotationLock(sandbox.StorePath + ".locks", TimeProvider.System).AcquireAsync(LockKey.Secret("busy/app"), null, TestContext.Current.CancellationToken))
         {
             run = await sandbox.RunAsync("rotate", "--all-due");
         }

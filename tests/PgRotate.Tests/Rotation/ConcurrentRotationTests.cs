@@ -3,6 +3,7 @@ using System.Text.Json;
 using PgRotate.Rotation;
 using PgRotate.Secrets;
 using PgRotate.Tests.Support;
+using PgRotate.Store.Sqlite;
 
 namespace PgRotate.Tests.Rotation;
 
@@ -79,7 +80,7 @@ public sealed class ConcurrentRotationTests(PostgresFixture postgres)
         CliProcess? waiting = null;
         try
         {
-            using (await new SecretLocks(sandbox.StorePath, TimeProvider.System).AcquireAsync(Secret, null, ct))
+            await using (await new FileRotationLock(sandbox.StorePath + ".locks", TimeProvider.System).AcquireAsync(LockKey.Secret(Secret), null, ct))
             {
                 waiting = CliProcess.Start(sandbox, null, "rotate", Secret, "--wait", "30s", "--json");
                 var refused = await CliProcess.RunAsync(sandbox, null, "rotate", Secret);
@@ -115,7 +116,7 @@ public sealed class ConcurrentRotationTests(PostgresFixture postgres)
 
         Assert.Equal(2, (await RotateRun.RunAsync(sandbox, name)).Version);
 
-        using (await new SecretLocks(sandbox.StorePath, TimeProvider.System).AcquireAsync(name, null, TestContext.Current.CancellationToken))
+        await using (await new FileRotationLock(sandbox.StorePath + ".locks", TimeProvider.System).AcquireAsync(LockKey.Secret(name), null, TestContext.Current.CancellationToken))
         {
             Assert.Contains("is being rotated by another pgrotate process", (await sandbox.RunAsync("rotate", name)).FailsWith(13));
         }

@@ -4,6 +4,7 @@ using PgRotate.Postgres;
 using PgRotate.Rotation;
 using PgRotate.Store;
 using PgRotate.Tests.Support;
+using PgRotate.Store.Sqlite;
 
 namespace PgRotate.Tests.Rotation;
 
@@ -17,7 +18,7 @@ public sealed class RotationLoggingTests(PostgresFixture postgres)
         var group = Unique.Name("app");
         (await sandbox.RunAsync("secret", "add", "logs/app", "--target", sandbox.TargetName, "--group", group)).Ok();
         using var key = await MasterKey.ReadFileAsync(sandbox.KeyPath, ct);
-        var store = await SqliteStore.OpenAsync(sandbox.StorePath, key, TimeProvider.System, ct);
+        var store = await SqliteSecretStore.OpenAsync(sandbox.StorePath, key, TimeProvider.System, ct);
         await using var connector = new TargetConnector();
         var logger = new CapturingLogger<RotationEngine>();
         var engine = new RotationEngine(store, connector, TimeProvider.System, logger: logger);

@@ -4,6 +4,7 @@ using PgRotate.Cli;
 using PgRotate.Errors;
 using PgRotate.Rotation;
 using PgRotate.Tests.Support;
+using PgRotate.Store.Sqlite;
 
 namespace PgRotate.Tests.Store;
 
@@ -25,7 +26,7 @@ public sealed class LockFolderTests(PostgresFixture postgres) : IDisposable
     [Fact]
     public async Task The_lock_folder_is_created_readable_by_the_owner_only()
     {
-        using (await AcquireAsync("orders/app"))
+        await using (await AcquireAsync("orders/app"))
         {
         }
 
@@ -103,8 +104,8 @@ public sealed class LockFolderTests(PostgresFixture postgres) : IDisposable
         Assert.Equal(current.Number, (await sandbox.CurrentVersionAsync("orders/app")).Number);
     }
 
-    private Task<IDisposable> AcquireAsync(string key) =>
-        new SecretLocks(StorePath, TimeProvider.System).AcquireAsync(key, null, TestContext.Current.CancellationToken);
+    private Task<IAsyncDisposable> AcquireAsync(string key) =>
+        new FileRotationLock(StorePath + ".locks", TimeProvider.System).AcquireAsync(LockKey.Secret(key), null, TestContext.Current.CancellationToken);
 
     private static async Task ChangeOwnerAsync(string path, string user)
     {

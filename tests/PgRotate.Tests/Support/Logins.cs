@@ -4,6 +4,7 @@ using PgRotate.Crypto;
 using PgRotate.Postgres;
 using PgRotate.Secrets;
 using PgRotate.Store;
+using PgRotate.Store.Sqlite;
 
 namespace PgRotate.Tests.Support;
 
@@ -45,10 +46,10 @@ public static class Logins
     }
 
     /// <summary>The sandbox's store, opened with its key file (there is no 'get' command yet).</summary>
-    public static async Task<SqliteStore> OpenStoreAsync(this CliSandbox sandbox)
+    public static async Task<SqliteSecretStore> OpenStoreAsync(this CliSandbox sandbox)
     {
         var ct = TestContext.Current.CancellationToken;
-        return await SqliteStore.OpenAsync(sandbox.StorePath, await MasterKey.ReadFileAsync(sandbox.KeyPath, ct), TimeProvider.System, ct);
+        return await SqliteSecretStore.OpenAsync(sandbox.StorePath, await MasterKey.ReadFileAsync(sandbox.KeyPath, ct), TimeProvider.System, ct);
     }
 
     /// <summary>The current version of a secret: its login and password.</summary>

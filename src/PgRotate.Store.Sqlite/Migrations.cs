@@ -2,7 +2,7 @@ using System.Reflection;
 using Microsoft.Data.Sqlite;
 using PgRotate.Errors;
 
-namespace PgRotate.Store;
+namespace PgRotate.Store.Sqlite;
 
 /// <summary>
 /// Versioned schema changes, applied in order inside one transaction each; the applied version is SQLite's
@@ -15,7 +15,7 @@ internal static class Migrations
     public static async Task ApplyAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
         var scripts = Resources.GetManifestResourceNames()
-            .Where(n => n.Contains(".Store.Migrations.", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+            .Where(n => n.Contains(".Sqlite.Migrations.", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .ToList();
 

@@ -1,9 +1,10 @@
 using PgRotate.Errors;
 using PgRotate.Scheduling;
+using PgRotate.Store;
 
-namespace PgRotate.Store;
+namespace PgRotate.Store.Sqlite;
 
-public sealed partial class SqliteStore
+public sealed partial class SqliteSecretStore
 {
     /// <summary>
     /// <c>secret update</c>: the settings that decide when and how long, never which roles or where. Changes only

@@ -2,12 +2,14 @@ using System.Security.Cryptography;
 using System.Text;
 using PgRotate.Errors;
 using PgRotate.Local;
+using PgRotate.Rotation;
 
-namespace PgRotate.Rotation;
+namespace PgRotate.Store.Sqlite;
 
 /// <summary>
-/// One rotator per secret at a time, across processes sharing the store: an exclusive OS file lock (flock) on a file
-/// per secret beside the store. The kernel drops it when its holder dies, so a crashed rotation never leaves a stale
+/// The rotation lock of the SQLite store: one rotator per key at a time, across processes sharing the store file, by an
+/// exclusive OS file lock (flock) on a file per key in <paramref name="folder"/> (<c>STORE.locks</c>, beside the store).
+/// The kernel drops it when its holder dies, so a crashed rotation never leaves a stale
 /// lock behind, and the next run resumes at once.
 /// </summary>
 /// <remarks>
@@ -15,23 +17,22 @@ namespace PgRotate.Rotation;
 /// nobody else; it is created 0700. Otherwise another local user could pre-create it, or plant symbolic links in it,
 /// and make pgrotate (often root) create or truncate files where they choose, or squat a lock to block rotations.
 /// </remarks>
-public sealed class SecretLocks(string storePath, TimeProvider time)
+public sealed class FileRotationLock(string folder, TimeProvider time) : IRotationLock
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 
-    private string Folder => storePath + ".locks";
+    private string Folder => folder;
 
     /// <summary>
-    /// Takes the lock on <paramref name="key"/> (a secret name, or <c>target:NAME</c> for a target's admin password);
-    /// with a null <paramref name="wait"/>, fails at once with <see cref="ErrorCode.RotationInProgress"/> when held.
-    /// <paramref name="what"/> names the locked thing in that error (default: "secret KEY").
+    /// Takes the lock on <paramref name="key"/>; with a null <paramref name="wait"/>, fails at once with
+    /// <see cref="ErrorCode.RotationInProgress"/> when held. Disposing the result closes the file, which releases it.
     /// </summary>
-    public async Task<IDisposable> AcquireAsync(string key, TimeSpan? wait, CancellationToken cancellationToken, string? what = null)
+    public async Task<IAsyncDisposable> AcquireAsync(LockKey key, TimeSpan? wait, CancellationToken cancellationToken)
     {
         EnsureSafeFolder();
         // A digest, not the name itself: a 128-character name in hex is longer than a file name may be (255 bytes),
         // and the open would fail with an error that must not be mistaken for a lock held by another process.
-        var path = Path.Combine(Folder, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key))) + ".lock");
+        var path = Path.Combine(Folder, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key.Value))) + ".lock");
         var started = time.GetTimestamp();
         while (true)
         {
@@ -62,7 +63,7 @@ public sealed class SecretLocks(string storePath, TimeProvider time)
             catch (IOException e) when (e.GetType() == typeof(IOException))
             {
                 throw new PgRotateException(ErrorCode.RotationInProgress,
-                    $"{what ?? "secret " + key} is being rotated by another pgrotate process" + (wait is null ? "; use --wait to wait for it" : $"; gave up after {wait.Value.TotalSeconds:0}s"), e);
+                    $"{key.Description} is being rotated by another pgrotate process" + (wait is null ? "; use --wait to wait for it" : $"; gave up after {wait.Value.TotalSeconds:0}s"), e);
             }
         }
     }

@@ -2,15 +2,12 @@ using Microsoft.Data.Sqlite;
 using PgRotate.Crypto;
 using PgRotate.Errors;
 using PgRotate.Secrets;
+using PgRotate.Store;
 
-namespace PgRotate.Store;
+namespace PgRotate.Store.Sqlite;
 
-public sealed partial class SqliteStore
+public sealed partial class SqliteSecretStore
 {
-    private static string VersionPasswordData(string secret, int version, string username) => $"secret:{secret}:version:{version}:{username}";
-
-    private static string VersionRow(string secret, int version, string username) => $"version {version} (login {Printable(username)}) of secret {Printable(secret)}";
-
     public async Task<IReadOnlyList<SecretVersion>> ListVersionsAsync(string secret, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -24,22 +21,28 @@ public sealed partial class SqliteStore
     }
 
     /// <summary>
-    /// What a rotation starts from, read in one go: the secret, its target, the current and pending versions, and the
-    /// highest version number used so far (failed and retired versions are not decrypted).
+    /// What a rotation starts from, read in one go (one connection, one read transaction, so one snapshot of the file):
+    /// the secret, its target, the current and pending versions, and the highest version number used so far (failed
+    /// and retired versions are not decrypted).
     /// </summary>
     public async Task<RotationState> LoadRotationStateAsync(string secret, CancellationToken cancellationToken)
     {
-        var found = await GetSecretAsync(secret, cancellationToken).ConfigureAwait(false);
-        var target = await GetTargetAsync(found.Target, cancellationToken).ConfigureAwait(false);
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var live = await QueryVersionsAsync(connection, null, "WHERE secret = $s AND stage IN ('current', 'pending')", cancellationToken, ("$s", secret)).ConfigureAwait(false);
+        // Deferred: a read transaction that takes no write lock, so readers never wait on a rotation that writes.
+        await using var transaction = connection.BeginTransaction(deferred: true);
+        var found = (await QuerySecretsAsync(connection, transaction, "WHERE name = $n", cancellationToken, ("$n", secret)).ConfigureAwait(false)).SingleOrDefault()
+            ?? throw SecretNotFound(secret);
+        var target = (await QueryTargetsAsync(connection, transaction, "WHERE name = $n", cancellationToken, ("$n", found.Target)).ConfigureAwait(false)).SingleOrDefault()
+            ?? throw TargetNotFound(found.Target);
+        var live = await QueryVersionsAsync(connection, transaction, "WHERE secret = $s AND stage IN ('current', 'pending')", cancellationToken, ("$s", secret)).ConfigureAwait(false);
         foreach (var version in live)
         {
             // Decrypted now, before the rotation connects anywhere: this also authenticates each version's login name.
             _ = version.Password.Length;
         }
 
-        var highest = await ScalarAsync<long>(connection, null, "SELECT coalesce(max(version), 0) FROM versions WHERE secret = $s", cancellationToken, ("$s", secret)).ConfigureAwait(false);
+        var highest = await ScalarAsync<long>(connection, transaction, "SELECT coalesce(max(version), 0) FROM versions WHERE secret = $s", cancellationToken, ("$s", secret)).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new RotationState(found, target, live.SingleOrDefault(v => v.Stage == Stage.Current), live.SingleOrDefault(v => v.Stage == Stage.Pending), (int)highest);
     }
 
@@ -67,7 +70,7 @@ public sealed partial class SqliteStore
     /// False lets the commit skip the fsync (SQLite's synchronous=NORMAL in WAL mode): it still survives a crash of this
     /// process, only not a power loss. For versions whose loss would be harmless.
     /// </param>
-    public async Task AddPendingVersionAsync(SecretVersion version, CancellationToken cancellationToken, bool durable = true)
+    public async Task AddPendingVersionAsync(SecretVersion version, bool durable, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         if (!durable)
@@ -89,14 +92,10 @@ public sealed partial class SqliteStore
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Step "finish": in one transaction the pending version becomes current, the current becomes previous (with its
-    /// grace end), the old previous is retired, the next rotation time is set and history records it. With
-    /// <paramref name="keepPrevious"/> false (a single role changed in place, whose old password no longer works) the
-    /// old current is retired instead.
-    /// </summary>
-    public async Task PromoteAsync(string secret, int pendingVersion, DateTimeOffset? previousValidUntil, DateTimeOffset? nextRotationAt, string detail, CancellationToken cancellationToken, bool keepPrevious = true, string @event = "rotated")
+    /// <summary>Step "finish", in one transaction: see <see cref="Promotion"/>.</summary>
+    public async Task PromoteAsync(Promotion promotion, CancellationToken cancellationToken)
     {
+        var (secret, pendingVersion, previousValidUntil, nextRotationAt, detail, keepPrevious, @event) = promotion;
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = BeginWriteTransaction(connection);
         var now = Now();
@@ -140,20 +139,20 @@ public sealed partial class SqliteStore
     }
 
     /// <summary>Previous versions whose grace end was stored but may not have reached the server.</summary>
-    public async Task<IReadOnlyList<(string Secret, int Version, string Username, DateTimeOffset ValidUntil)>> ListUnappliedGraceAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<UnappliedGrace>> ListUnappliedGraceAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = CreateCommand(connection, null,
             "SELECT secret, version, username, valid_until, password FROM versions WHERE stage = 'previous' AND grace_applied = 0 AND valid_until IS NOT NULL ORDER BY secret", []);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var result = new List<(string, int, string, DateTimeOffset)>();
+        var result = new List<UnappliedGrace>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             var (secret, number, username) = (reader.GetString(0), reader.GetInt32(1), reader.GetString(2));
             // The login name decides which role gets VALID UNTIL; opening the password authenticates it (it is part of
             // the password's associated data), so an edited name is refused before anything connects.
-            _ = OpenSealed((byte[])reader.GetValue(4), VersionPasswordData(secret, number, username), VersionRow(secret, number, username)).Length;
-            result.Add((secret, number, username, ParseTime(reader.GetString(3))));
+            _ = _values.OpenVersionPassword((byte[])reader.GetValue(4), secret, number, username).Length;
+            result.Add(new UnappliedGrace(secret, number, username, ParseTime(reader.GetString(3))));
         }
 
         return result;
@@ -180,7 +179,7 @@ public sealed partial class SqliteStore
     /// A secret's history, oldest first: with <paramref name="since"/> only entries at or after it, with
     /// <paramref name="limit"/> only the most recent that many.
     /// </summary>
-    public async Task<IReadOnlyList<HistoryEntry>> ListHistoryAsync(string secret, CancellationToken cancellationToken, DateTimeOffset? since = null, int? limit = null)
+    public async Task<IReadOnlyList<HistoryEntry>> ListHistoryAsync(string secret, DateTimeOffset? since, int? limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         // Times are stored as fixed-width UTC text ("O" format), so comparing the text compares the times. SQLite's
@@ -208,7 +207,7 @@ public sealed partial class SqliteStore
             "INSERT INTO versions(secret, version, username, password, stage, created_at, activated_at, valid_until) VALUES ($s, $v, $u, $p, $stage, $c, $a, $until)",
             cancellationToken,
             ("$s", version.Secret), ("$v", version.Number), ("$u", version.Username),
-            ("$p", _envelope.SealText(version.Password, VersionPasswordData(version.Secret, version.Number, version.Username))),
+            ("$p", _values.SealVersionPassword(version.Secret, version.Number, version.Username, version.Password)),
             ("$stage", version.Stage.WireName()), ("$c", Format(version.CreatedAt)),
             ("$a", version.ActivatedAt is { } a ? Format(a) : null), ("$until", version.ValidUntil is { } u ? Format(u) : null));
 
@@ -227,7 +226,7 @@ public sealed partial class SqliteStore
             // Decrypted when first revealed: listing versions (secret show, a rerun of secret add) must work even when
             // an old, retired version is damaged; a damaged value is reported when something actually needs it.
             versions.Add(new SecretVersion(secret, number, username,
-                SecretText.Deferred(() => OpenSealed(sealedPassword, VersionPasswordData(secret, number, username), VersionRow(secret, number, username)).Reveal()),
+                SecretText.Deferred(() => _values.OpenVersionPassword(sealedPassword, secret, number, username).Reveal()),
                 StageNames.Parse(reader.GetString(4)), ParseTime(reader.GetString(5)),
                 reader.IsDBNull(6) ? null : ParseTime(reader.GetString(6)),
                 reader.IsDBNull(7) ? null : ParseTime(reader.GetString(7))));

@@ -3,10 +3,11 @@ using PgRotate.Errors;
 using PgRotate.Postgres;
 using PgRotate.Scheduling;
 using PgRotate.Secrets;
+using PgRotate.Store;
 
-namespace PgRotate.Store;
+namespace PgRotate.Store.Sqlite;
 
-public sealed partial class SqliteStore
+public sealed partial class SqliteSecretStore
 {
     private const string SecretColumns =
         "name, target, strategy, group_role, login_a, login_b, schedule, grace_ms, check_sql, adoption, created_at, next_rotation_at";
@@ -29,7 +30,7 @@ public sealed partial class SqliteStore
                 ("$schedule", secret.Schedule?.Text), ("$grace", (long?)secret.Grace?.TotalMilliseconds), ("$check", secret.CheckSql),
                 ("$adoption", AdoptionName(secret.Adoption)), ("$created", Format(secret.CreatedAt)),
                 ("$next", secret.NextRotationAt is { } next ? Format(next) : null),
-                ("$mac", SecretMac(secret.Name, secret.Target, secret.Strategy.WireName(), secret.Group.Value, secret.LoginA.Value, secret.LoginB?.Value))).ConfigureAwait(false);
+                ("$mac", _values.SecretMac(secret.Name, secret.Target, secret.Strategy.WireName(), secret.Group.Value, secret.LoginA.Value, secret.LoginB?.Value))).ConfigureAwait(false);
         }
         catch (SqliteException e) when (e.SqliteErrorCode == 19)
         {
@@ -75,8 +76,10 @@ public sealed partial class SqliteStore
         (await QuerySecretsAsync("WHERE name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false)).SingleOrDefault();
 
     public async Task<Secret> GetSecretAsync(string name, CancellationToken cancellationToken) =>
-        await FindSecretAsync(name, cancellationToken).ConfigureAwait(false)
-        ?? throw new PgRotateException(ErrorCode.NotFound, $"unknown secret {name}; 'pgrotate secret list' shows the registered ones");
+        await FindSecretAsync(name, cancellationToken).ConfigureAwait(false) ?? throw SecretNotFound(name);
+
+    private static PgRotateException SecretNotFound(string name) =>
+        new(ErrorCode.NotFound, $"unknown secret {name}; 'pgrotate secret list' shows the registered ones");
 
     public Task<IReadOnlyList<Secret>> ListSecretsAsync(CancellationToken cancellationToken) =>
         QuerySecretsAsync("ORDER BY name", cancellationToken);
@@ -93,7 +96,12 @@ public sealed partial class SqliteStore
     private async Task<IReadOnlyList<Secret>> QuerySecretsAsync(string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = CreateCommand(connection, null, $"SELECT {SecretColumns}, mac FROM secrets {where}", parameters);
+        return await QuerySecretsAsync(connection, null, where, cancellationToken, parameters).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<Secret>> QuerySecretsAsync(SqliteConnection connection, SqliteTransaction? transaction, string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    {
+        await using var command = CreateCommand(connection, transaction, $"SELECT {SecretColumns}, mac FROM secrets {where}", parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var secrets = new List<Secret>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -101,7 +109,7 @@ public sealed partial class SqliteStore
             // Authenticated before anything is parsed or used, so an edited row is reported as such.
             var (name, target, strategy, group, loginA, loginB) =
                 (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5));
-            VerifySecretRow(reader.IsDBNull(12) ? null : (byte[])reader.GetValue(12), name, target, strategy, group, loginA, loginB);
+            _values.VerifySecretRow(reader.IsDBNull(12) ? null : (byte[])reader.GetValue(12), name, target, strategy, group, loginA, loginB);
             secrets.Add(new Secret(
                 Name: name,
                 Target: target,

@@ -3,29 +3,25 @@ using Microsoft.Data.Sqlite;
 using PgRotate.Crypto;
 using PgRotate.Errors;
 using PgRotate.Local;
+using PgRotate.Rotation;
+using PgRotate.Store;
 
-namespace PgRotate.Store;
+namespace PgRotate.Store.Sqlite;
 
 /// <summary>
 /// The embedded store: one SQLite file holding targets, secrets, versions and history. Every password is sealed with
 /// <see cref="Envelope"/> under the master key, bound to its row. Opening checks the file is a pgrotate store, intact,
 /// and that the master key is the one it was created with, before anything is read or written.
 /// </summary>
-public sealed partial class SqliteStore
+public sealed partial class SqliteSecretStore : ISecretStore
 {
-    // The key check's associated data also says whether every target and secret row carries a MAC: a store written
-    // before rows were authenticated has the first form, and is upgraded to the second on its first open.
-    private const string LegacyKeyCheckAssociatedData = "store:key-check";
-    private const string KeyCheckAssociatedData = "store:key-check:rows-authenticated";
-    private const string KeyCheckPlaintext = "pgrotate";
     private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
 
     private readonly string _connectionString;
-    private readonly Envelope _envelope;
-    private readonly RowAuthenticator _rows;
+    private readonly StoredValues _values;
     private readonly TimeProvider _time;
 
-    private SqliteStore(string path, MasterKey key, TimeProvider time)
+    private SqliteSecretStore(string path, MasterKey key, TimeProvider time)
     {
         Path = path;
         _connectionString = new SqliteConnectionStringBuilder
@@ -35,17 +31,26 @@ public sealed partial class SqliteStore
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
-        _envelope = new Envelope(key);
-        _rows = new RowAuthenticator(key);
+        _values = new StoredValues(key, path);
         KeyId = key.KeyId;
         _time = time;
+        Locks = new FileRotationLock(path + ".locks", time);
     }
 
     public string Path { get; }
+
+    public string Location => Path;
+
     public string KeyId { get; }
 
+    /// <summary>Per-key flock files in the <c>STORE.locks</c> folder beside the file: every process sharing the file shares them.</summary>
+    public IRotationLock Locks { get; }
+
+    /// <summary>Nothing to release: connections are pooled per file by Microsoft.Data.Sqlite and closed after each operation.</summary>
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
     /// <summary>Creates a new store; refuses to touch an existing file.</summary>
-    public static async Task<SqliteStore> CreateAsync(string path, MasterKey key, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<SqliteSecretStore> CreateAsync(string path, MasterKey key, TimeProvider time, CancellationToken cancellationToken)
     {
         if (File.Exists(path))
         {
@@ -60,7 +65,7 @@ public sealed partial class SqliteStore
         {
         }
 
-        var store = new SqliteStore(path, key, time);
+        var store = new SqliteSecretStore(path, key, time);
         try
         {
             await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -68,7 +73,7 @@ public sealed partial class SqliteStore
             await Migrations.ApplyAsync(connection, cancellationToken).ConfigureAwait(false);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await store.ExecuteAsync(connection, transaction, "INSERT INTO meta(key, value) VALUES ('key_id', $v)", cancellationToken, ("$v", key.KeyId)).ConfigureAwait(false);
-            await store.ExecuteAsync(connection, transaction, "INSERT INTO meta(key, value) VALUES ('key_check', $v)", cancellationToken, ("$v", store.SealKeyCheck())).ConfigureAwait(false);
+            await store.ExecuteAsync(connection, transaction, "INSERT INTO meta(key, value) VALUES ('key_check', $v)", cancellationToken, ("$v", store._values.SealKeyCheck())).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -82,11 +87,11 @@ public sealed partial class SqliteStore
     }
 
     /// <summary>Opens an existing store, checking integrity and the master key first.</summary>
-    public static async Task<SqliteStore> OpenAsync(string path, MasterKey key, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<SqliteSecretStore> OpenAsync(string path, MasterKey key, TimeProvider time, CancellationToken cancellationToken)
     {
         EnsureExists(path);
         await CheckHeaderAsync(path, cancellationToken).ConfigureAwait(false);
-        var store = new SqliteStore(path, key, time);
+        var store = new SqliteSecretStore(path, key, time);
         try
         {
             await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -98,7 +103,7 @@ public sealed partial class SqliteStore
 
             // The key check reads only the meta table, which every schema version has: a wrong key must be refused
             // before a migration writes to the file.
-            var legacyKeyCheck = await store.CheckKeyAsync(connection, key, cancellationToken).ConfigureAwait(false);
+            var legacyKeyCheck = await store.CheckKeyAsync(connection, cancellationToken).ConfigureAwait(false);
             await Migrations.ApplyAsync(connection, cancellationToken).ConfigureAwait(false);
             if (legacyKeyCheck is not null)
             {
@@ -135,10 +140,8 @@ public sealed partial class SqliteStore
         }
     }
 
-    private string SealKeyCheck() => Convert.ToBase64String(_envelope.SealText(new SecretText(KeyCheckPlaintext), KeyCheckAssociatedData));
-
     /// <summary>Proves the master key right; returns the stored key check when it is still in the legacy form (rows not yet authenticated), else null.</summary>
-    private async Task<string?> CheckKeyAsync(SqliteConnection connection, MasterKey key, CancellationToken cancellationToken)
+    private async Task<string?> CheckKeyAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
         // Another program's SQLite file has no meta table: refuse it here, before a migration would create ours in it.
         var hasMeta = await ScalarAsync<long>(connection, null, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'", cancellationToken).ConfigureAwait(false);
@@ -154,45 +157,7 @@ public sealed partial class SqliteStore
             throw new PgRotateException(ErrorCode.StoreCorrupt, $"{Path} is not a pgrotate store (no key check). Nothing was changed");
         }
 
-        if (storedKeyId != key.KeyId)
-        {
-            throw new PgRotateException(ErrorCode.MasterKeyMismatch,
-                $"the master key (id {key.KeyId}) is not the one store {Path} was created with (id {storedKeyId}); nothing was decrypted or changed");
-        }
-
-        byte[] sealedCheck;
-        try
-        {
-            sealedCheck = Convert.FromBase64String(check);
-        }
-        catch (FormatException e)
-        {
-            throw Corrupt(Path, e);
-        }
-
-        if (OpensKeyCheck(sealedCheck, KeyCheckAssociatedData))
-        {
-            return null;
-        }
-
-        if (OpensKeyCheck(sealedCheck, LegacyKeyCheckAssociatedData))
-        {
-            return check;
-        }
-
-        throw new PgRotateException(ErrorCode.MasterKeyMismatch, $"the master key does not open store {Path}");
-    }
-
-    private bool OpensKeyCheck(byte[] sealedCheck, string associatedData)
-    {
-        try
-        {
-            return _envelope.OpenText(sealedCheck, associatedData).Reveal() == KeyCheckPlaintext;
-        }
-        catch (PgRotateException e) when (e.Code == ErrorCode.MasterKeyMismatch)
-        {
-            return false;
-        }
+        return _values.CheckKey(storedKeyId, check) == StoredValues.KeyCheck.Legacy ? check : null;
     }
 
     internal async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)

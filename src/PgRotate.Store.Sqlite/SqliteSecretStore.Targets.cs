@@ -2,23 +2,22 @@ using Microsoft.Data.Sqlite;
 using PgRotate.Crypto;
 using PgRotate.Errors;
 using PgRotate.Targets;
+using PgRotate.Store;
 
-namespace PgRotate.Store;
+namespace PgRotate.Store.Sqlite;
 
-public sealed partial class SqliteStore
+public sealed partial class SqliteSecretStore
 {
-    private static string TargetPasswordData(string target) => $"target:{target}:password";
-
     public async Task AddTargetAsync(Target target, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var sealedPassword = _envelope.SealText(target.Password, TargetPasswordData(target.Name));
+        var sealedPassword = _values.SealTargetPassword(target.Name, target.Password);
         try
         {
             await ExecuteAsync(connection, null,
                 "INSERT INTO targets(name, connection_string, username, password, created_at, updated_at, mac) VALUES ($n, $c, $u, $p, $t, $t, $m)",
                 cancellationToken, ("$n", target.Name), ("$c", target.ConnectionString), ("$u", target.Username), ("$p", sealedPassword), ("$t", Now()),
-                ("$m", TargetMac(target.Name, target.ConnectionString, target.Username))).ConfigureAwait(false);
+                ("$m", _values.TargetMac(target.Name, target.ConnectionString, target.Username))).ConfigureAwait(false);
         }
         catch (SqliteException e) when (e.SqliteErrorCode == 19)
         {
@@ -26,14 +25,12 @@ public sealed partial class SqliteStore
         }
     }
 
-    private static string TargetPendingPasswordData(string target) => $"target:{target}:pending-password";
-
     /// <summary>Step "create" of <c>target rotate-admin</c>: the new admin password, stored before the server changes.</summary>
     public async Task SetTargetPendingPasswordAsync(string name, SecretText password, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var changed = await ExecuteAsync(connection, null, "UPDATE targets SET pending_password = $p, updated_at = $t WHERE name = $n",
-            cancellationToken, ("$n", name), ("$p", _envelope.SealText(password, TargetPendingPasswordData(name))), ("$t", Now())).ConfigureAwait(false);
+            cancellationToken, ("$n", name), ("$p", _values.SealTargetPendingPassword(name, password)), ("$t", Now())).ConfigureAwait(false);
         if (changed == 0)
         {
             throw TargetNotFound(name);
@@ -45,7 +42,7 @@ public sealed partial class SqliteStore
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = CreateCommand(connection, null, "SELECT pending_password FROM targets WHERE name = $n", [("$n", name)]);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] sealedValue
-            ? OpenSealed(sealedValue, TargetPendingPasswordData(name), $"the pending admin password of target {Printable(name)}")
+            ? _values.OpenTargetPendingPassword(sealedValue, name)
             : null;
     }
 
@@ -60,7 +57,7 @@ public sealed partial class SqliteStore
 
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, null, "UPDATE targets SET password = $p, pending_password = NULL, updated_at = $t WHERE name = $n",
-            cancellationToken, ("$n", name), ("$p", _envelope.SealText(pending, TargetPasswordData(name))), ("$t", Now())).ConfigureAwait(false);
+            cancellationToken, ("$n", name), ("$p", _values.SealTargetPassword(name, pending)), ("$t", Now())).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -76,8 +73,8 @@ public sealed partial class SqliteStore
             "UPDATE targets SET connection_string = $c, username = $u, password = $p, mac = $m, updated_at = $t"
             + (newPassword ? ", pending_password = NULL" : "") + " WHERE name = $n",
             cancellationToken, ("$n", target.Name), ("$c", target.ConnectionString), ("$u", target.Username),
-            ("$p", _envelope.SealText(target.Password, TargetPasswordData(target.Name))), ("$t", Now()),
-            ("$m", TargetMac(target.Name, target.ConnectionString, target.Username))).ConfigureAwait(false);
+            ("$p", _values.SealTargetPassword(target.Name, target.Password)), ("$t", Now()),
+            ("$m", _values.TargetMac(target.Name, target.ConnectionString, target.Username))).ConfigureAwait(false);
         if (changed == 0)
         {
             throw TargetNotFound(target.Name);
@@ -111,7 +108,7 @@ public sealed partial class SqliteStore
         if (secrets.Count > 0 && !withSecrets)
         {
             throw new PgRotateException(ErrorCode.IncompatibleState,
-                $"target {name} is used by {secrets.Count} secret(s): {string.Join(", ", secrets.Select(Printable))}; remove them first ('pgrotate secret remove NAME'), or use --force to remove them with the target (their roles stay as they are)");
+                $"target {name} is used by {secrets.Count} secret(s): {string.Join(", ", secrets.Select(StoredValues.Printable))}; remove them first ('pgrotate secret remove NAME'), or use --force to remove them with the target (their roles stay as they are)");
         }
 
         foreach (var secret in secrets)
@@ -137,7 +134,12 @@ public sealed partial class SqliteStore
     private async Task<IReadOnlyList<Target>> QueryTargetsAsync(string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = CreateCommand(connection, null, $"SELECT name, connection_string, username, password, mac FROM targets {where}", parameters);
+        return await QueryTargetsAsync(connection, null, where, cancellationToken, parameters).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<Target>> QueryTargetsAsync(SqliteConnection connection, SqliteTransaction? transaction, string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    {
+        await using var command = CreateCommand(connection, transaction, $"SELECT name, connection_string, username, password, mac FROM targets {where}", parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var targets = new List<Target>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -145,9 +147,9 @@ public sealed partial class SqliteStore
             var name = reader.GetString(0);
             var connectionString = reader.GetString(1);
             var username = reader.GetString(2);
-            VerifyTargetRow(reader.IsDBNull(4) ? null : (byte[])reader.GetValue(4), name, connectionString, username);
+            _values.VerifyTargetRow(reader.IsDBNull(4) ? null : (byte[])reader.GetValue(4), name, connectionString, username);
             targets.Add(new Target(name, connectionString, username,
-                OpenSealed((byte[])reader.GetValue(3), TargetPasswordData(name), $"the admin password of target {Printable(name)}")));
+                _values.OpenTargetPassword((byte[])reader.GetValue(3), name)));
         }
 
         return targets;
