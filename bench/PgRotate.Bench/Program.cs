@@ -61,6 +61,15 @@ try
     var latencyEngine = new RotationEngine(store, connector, TimeProvider.System, hooks: hooks);
     var engine = new RotationEngine(store, connector, TimeProvider.System);
 
+    // The same rotation with the store in PostgreSQL (a database of its own on this cluster), interleaved with the
+    // SQLite store's and the floor's samples so all three see the same machine.
+    await using var postgresStore = await PostgresStoreBench.CreateStoreAsync(cluster, key);
+    await postgresStore.AddTargetAsync(target, CancellationToken.None);
+    await new SecretSetup(postgresStore, connector, TimeProvider.System)
+        .AddAsync(new SecretRequest("bench/latency-pg", "bench", Strategy.Alternating, "bench_latency_pg"), false, CancellationToken.None);
+    var postgresEngine = new RotationEngine(postgresStore, connector, TimeProvider.System);
+    var pgrotatePostgres = new Stats("pgrotate rotate, store in PostgreSQL");
+
     // 1. Latency of one alternating rotation.
     await setup.AddAsync(new SecretRequest("bench/latency", "bench", Strategy.Alternating, "bench_latency"), false, CancellationToken.None);
     await using var floor = await Floor.CreateAsync(cluster, iterations);
@@ -75,6 +84,9 @@ try
         // Back to back, inside the previous rotation's grace: --force, as the CLI would need.
         await latencyEngine.RotateAsync(new RotationRequest("bench/latency", Force: true), CancellationToken.None);
         if (i >= 10) pgrotate.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        started = Stopwatch.GetTimestamp();
+        await postgresEngine.RotateAsync(new RotationRequest("bench/latency-pg", Force: true), CancellationToken.None);
+        if (i >= 10) pgrotatePostgres.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     var aws = await AwsReference.MeasureAsync(cluster, rotations);
@@ -86,6 +98,8 @@ try
     Console.WriteLine($"  {"floor = sum of the three medians",-52} {floor.Total,14:0.00} ms");
     Console.WriteLine("  " + pgrotate);
     foreach (var step in steps.Values) Console.WriteLine("  " + step);
+    Console.WriteLine("  " + pgrotatePostgres);
+    Console.WriteLine($"  store in PostgreSQL / SQLite store: {pgrotatePostgres.Median / pgrotate.Median:0.00}×   / floor: {pgrotatePostgres.Median / floor.Total:0.00}×");
     Console.WriteLine("  " + aws);
     Console.WriteLine($"  pgrotate median / floor: {pgrotate.Median / floor.Total:0.00}× (goal ≤ 1.20×)   AWS algorithm / pgrotate: {aws.Median / pgrotate.Median:0.00}× (goal ≥ 2×)");
     Console.WriteLine();

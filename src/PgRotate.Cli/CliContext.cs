@@ -110,7 +110,7 @@ public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult 
         }
 
         var location = Store;
-        var provider = StoreProviders.For(location);
+        var provider = StoreProviders.For(location, host.Environment);
         // Report a missing store before a missing key: it is the more likely mistake.
         await provider.EnsureExistsAsync(location, cancellationToken);
         var key = await FindKeyAsync(cancellationToken) ?? await MasterKey.ReadFileAsync(KeyFilePath, cancellationToken);
@@ -123,7 +123,7 @@ public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult 
     public async Task<ISecretStore> CreateStoreAsync(MasterKey key, CancellationToken cancellationToken)
     {
         var location = Store;
-        _store = await StoreProviders.For(location).CreateAsync(location, key, Time, cancellationToken);
+        _store = await StoreProviders.For(location, host.Environment).CreateAsync(location, key, Time, cancellationToken);
         _store.Actor = Actor;
         return _store;
     }

@@ -1,5 +1,6 @@
 using PgRotate.Errors;
 using PgRotate.Store;
+using PgRotate.Store.Postgres;
 using PgRotate.Store.Sqlite;
 
 namespace PgRotate.Cli;
@@ -10,10 +11,11 @@ namespace PgRotate.Cli;
 /// </summary>
 public static class StoreProviders
 {
-    public static ISecretStoreProvider For(StoreLocation location) => location.Kind switch
+    /// <param name="environment">Where a store finds its own password variable (PGROTATE_STORE_PASSWORD for PostgreSQL).</param>
+    public static ISecretStoreProvider For(StoreLocation location, Func<string, string?> environment) => location.Kind switch
     {
         StoreKind.Sqlite => new SqliteStoreProvider(),
-        // The PostgreSQL store plugs in here: StoreKind.Postgres => new PostgresStoreProvider(),
+        StoreKind.Postgres => new PostgresSecretStoreProvider(environment),
         _ => throw new PgRotateException(ErrorCode.InvalidInput,
             $"--store names a {KindName(location.Kind)} store, which is not available in this build of pgrotate; give the path of an SQLite file"),
     };

@@ -57,7 +57,7 @@ public static class DemoCommand
         try
         {
             using var key = MasterKey.Generate();
-            await using var store = await StoreProviders.For(new StoreLocation(StoreKind.Sqlite, Path.Combine(folder, "pgrotate.db"))).CreateAsync(
+            await using var store = await StoreProviders.For(new StoreLocation(StoreKind.Sqlite, Path.Combine(folder, "pgrotate.db")), context.Host.Environment).CreateAsync(
                 new StoreLocation(StoreKind.Sqlite, Path.Combine(folder, "pgrotate.db")), key, time, cancellationToken);
             store.Actor = CliContext.Actor;
             await o.WriteLineAsync($"  store {store.Location} (SQLite), master key {key.KeyId}");

@@ -34,7 +34,7 @@ public static class InitCommand
         }
 
         // A store kind this build cannot create is refused before a key file is written.
-        StoreProviders.For(location);
+        StoreProviders.For(location, context.Host.Environment);
         using var created = key is null ? MasterKey.Generate() : null;
         if (created is not null)
         {

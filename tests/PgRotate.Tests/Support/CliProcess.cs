@@ -52,6 +52,11 @@ public sealed class CliProcess : IDisposable
 
         startInfo.Environment[CliContext.StoreVariable] = sandbox.StorePath;
         startInfo.Environment[CliContext.KeyFileVariable] = sandbox.KeyPath;
+        foreach (var (name, value) in sandbox.Environment)
+        {
+            startInfo.Environment[name] = value;
+        }
+
         if (killAfter is not null)
         {
             startInfo.Environment[FaultInjection.KillAfterVariable] = killAfter;

@@ -25,6 +25,9 @@ public sealed class CliSandbox : IDisposable
     public string KeyPath => StorePath + ".key";
     public string TargetName { get; private set; } = "";
 
+    /// <summary>The variables set with <see cref="SetEnvironment"/>; a <see cref="CliProcess"/> started in this sandbox gets them too.</summary>
+    public IReadOnlyDictionary<string, string> Environment => _environment;
+
     public void SetEnvironment(string name, string? value)
     {
         if (value is null) _environment.Remove(name);
