@@ -10,6 +10,9 @@ namespace PgRotate.Postgres;
 /// </summary>
 internal static class LoginCheck
 {
+    /// <summary>How long a check query may run before the test fails.</summary>
+    public static readonly TimeSpan CheckQueryTimeout = TimeSpan.FromSeconds(20);
+
     public static async Task RunAsync(NpgsqlConnection connection, string username, string expectedCurrentUser, string? checkSql, CancellationToken cancellationToken)
     {
         try
@@ -39,7 +42,10 @@ internal static class LoginCheck
         }
         catch (PostgresException e)
         {
-            throw new PgRotateException(ErrorCode.RotationFailed, $"check query as {username} failed: {e.SqlState}: {PostgresErrors.Scrub(e.MessageText)}", e);
+            var reason = e.SqlState == PostgresErrorCodes.QueryCanceled
+                ? $"did not finish within {CheckQueryTimeout.TotalSeconds:0} s"
+                : $"failed: {e.SqlState}: {PostgresErrors.Scrub(e.MessageText)}";
+            throw new PgRotateException(ErrorCode.RotationFailed, $"check query as {username} {reason}", e);
         }
     }
 
@@ -51,7 +57,9 @@ internal static class LoginCheck
     /// </summary>
     private static async Task RunReadOnlyAsync(NpgsqlConnection connection, string checkSql, CancellationToken cancellationToken)
     {
-        await using (var begin = new NpgsqlCommand("BEGIN READ ONLY; SELECT 1", connection))
+        // The statement timeout ends a check that hangs (a lock wait, a runaway query) as a failed test, well before the
+        // driver's own command timeout, whose error would read as an unreachable server and be retried.
+        await using (var begin = new NpgsqlCommand($"BEGIN READ ONLY; SET LOCAL statement_timeout = '{(int)CheckQueryTimeout.TotalMilliseconds}'; SELECT 1", connection))
         {
             await begin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -42,7 +42,6 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
             PasswordGenerator.Generate(), Stage.Pending, time.GetUtcNow(), null, null);
 
         await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
-        await RotatorPrivileges.EnsureSufficientAsync(connection, secret, target.Name, cancellationToken).ConfigureAwait(false);
         var roles = await RoleCatalog.ReadAsync(connection, [secret.Group.Value, .. secret.Logins.Select(l => l.Value)], cancellationToken).ConfigureAwait(false);
         var adminRole = await RoleCatalog.SessionUserAsync(connection, cancellationToken).ConfigureAwait(false);
         var iterations = await _target.ScramIterationsAsync(target, cancellationToken).ConfigureAwait(false);
@@ -54,6 +53,9 @@ public sealed class SecretSetup(SqliteStore store, TargetConnector connector, Ti
         var isNew = existing is null;
         var adopt = request.Adopt || secret.Adoption != Adoption.None;
         var plan = RoleSetupPlanner.Plan(secret, roles, adminRole, password, adopt, known: !isNew);
+        // Roles pgrotate must never manage are refused by the plan above, before their privileges are judged (a rotator
+        // would otherwise be told to grant itself to itself); what is missing is still reported before any change.
+        await RotatorPrivileges.EnsureSufficientAsync(connection, secret, target.Name, cancellationToken).ConfigureAwait(false);
         if (isNew)
         {
             secret = secret with { Adoption = AdoptionOf(secret, roles, plan, request.Adopt) };
