@@ -28,7 +28,7 @@ public static class CheckCommand
                 {
                     var target = await store.GetTargetAsync(byTarget.Key, cancellationToken);
                     await using var connection = await context.Connector.OpenAdminAsync(target, cancellationToken);
-                    var tester = new CredentialTester(context.Connector);
+                    var tester = new CredentialTester(new TargetOperations(context.Connector, context.Time));
                     foreach (var secret in byTarget)
                     {
                         var found = await DriftDoctor.ExamineAsync(connection, secret, cancellationToken);

@@ -12,11 +12,6 @@ namespace PgRotate.Roles;
 /// </summary>
 public sealed class CredentialTester(TargetOperations operations)
 {
-    public CredentialTester(TargetConnector connector)
-        : this(new TargetOperations(connector, TimeProvider.System))
-    {
-    }
-
     /// <summary>Tests <paramref name="version"/> of <paramref name="secret"/>, with the secret's check query when <paramref name="withCheckSql"/>.</summary>
     public Task TestAsync(Target target, Secret secret, SecretVersion version, bool withCheckSql, CancellationToken cancellationToken) =>
         TestAsync(target, version.Username, version.Password, RotationStrategies.For(secret).ActsAs(secret).Value,

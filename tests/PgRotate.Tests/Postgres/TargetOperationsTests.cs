@@ -52,6 +52,26 @@ public sealed class TargetOperationsTests(PostgresFixture postgres)
         Assert.Contains(measurements.Seen, m => m is { Instrument: "pgrotate.target.operations", Operation: "expire", Outcome: "failed", Value: 1 });
     }
 
+    [Fact]
+    public async Task A_dropped_connection_is_reported_as_the_target_being_unreachable_and_still_counts_as_transient()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync();
+        var target = await (await sandbox.OpenStoreAsync()).GetTargetAsync(sandbox.TargetName, ct);
+        using var measurements = new TargetMeasurements(sandbox.TargetName);
+        await using var connector = new TargetConnector();
+        // The server ends the session in the middle of the transaction, as a restart would (57P01).
+        var dropped = new RoleStatement("SELECT pg_terminate_backend(pg_backend_pid())", "the session ends itself");
+
+        var error = await Assert.ThrowsAsync<PgRotateException>(() =>
+            new TargetOperations(connector, TimeProvider.System).ApplyAsync(target, [dropped], ct));
+
+        Assert.Equal(ErrorCode.TargetUnreachable, error.Code);
+        Assert.StartsWith($"on target {sandbox.TargetName}, the session ends itself: ", error.Message);
+        Assert.True(PostgresErrors.IsTransient(error));
+        Assert.Contains(measurements.Seen, m => m is { Instrument: "pgrotate.target.operations", Operation: "apply", Outcome: "transient" });
+    }
+
     /// <summary>What the <c>PgRotate.Target</c> meter records for one target while this object lives.</summary>
     private sealed class TargetMeasurements : IDisposable
     {

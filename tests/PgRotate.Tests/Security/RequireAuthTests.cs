@@ -49,7 +49,7 @@ public sealed class RequireAuthTests(PostgresFixture postgres)
         await using var connector = new TargetConnector();
 
         var error = await Assert.ThrowsAsync<PgRotateException>(() =>
-            new CredentialTester(connector).TestAsync(target, "app_b", PasswordGenerator.Generate(), "app", null, TestContext.Current.CancellationToken));
+            new CredentialTester(new TargetOperations(connector, TimeProvider.System)).TestAsync(target, "app_b", PasswordGenerator.Generate(), "app", null, TestContext.Current.CancellationToken));
 
         Assert.DoesNotContain('p', fake.ReceivedAfterAsking);
 
