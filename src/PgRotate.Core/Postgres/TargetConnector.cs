@@ -36,7 +36,10 @@ public sealed class TargetConnector : IAsyncDisposable
             ConnectionString == target.ConnectionString && Username == target.Username && Password.Equals(target.Password);
     }
 
-    public async Task<NpgsqlConnection> OpenAdminAsync(Target target, CancellationToken cancellationToken, string? database = null)
+    public Task<NpgsqlConnection> OpenAdminAsync(Target target, CancellationToken cancellationToken) => OpenAdminAsync(target, null, cancellationToken);
+
+    /// <summary>A pooled admin connection to <paramref name="database"/> on the target's server (null: the target's own database).</summary>
+    public async Task<NpgsqlConnection> OpenAdminAsync(Target target, string? database, CancellationToken cancellationToken)
     {
         var source = await AdminSourceAsync(target, database).ConfigureAwait(false);
         try
@@ -92,7 +95,11 @@ public sealed class TargetConnector : IAsyncDisposable
             target.ConnectionString, target.Username, target.Password);
 
     /// <summary>A new physical connection that logs in as <paramref name="username"/> (never taken from a pool).</summary>
-    public async Task<NpgsqlConnection> OpenAsAsync(Target target, string username, SecretText password, CancellationToken cancellationToken, string? database = null)
+    public Task<NpgsqlConnection> OpenAsAsync(Target target, string username, SecretText password, CancellationToken cancellationToken) =>
+        OpenAsAsync(target, username, password, null, cancellationToken);
+
+    /// <summary>As above, to <paramref name="database"/> (null: the target's own database).</summary>
+    public async Task<NpgsqlConnection> OpenAsAsync(Target target, string username, SecretText password, string? database, CancellationToken cancellationToken)
     {
         await using var source = Build(target.ConnectionString, username, password, database, pooling: false);
         try
@@ -110,7 +117,7 @@ public sealed class TargetConnector : IAsyncDisposable
     /// SCRAM can ask), for 'target check' to report the authentication method honestly.
     /// </summary>
     public async Task<(NpgsqlConnection Connection, bool PasswordRequested)> OpenAdminObservedAsync(
-        Target target, CancellationToken cancellationToken, ChannelBinding? channelBinding = null)
+        Target target, ChannelBinding? channelBinding, CancellationToken cancellationToken)
     {
         var requested = new StrongBox<bool>();
         var builder = CreateBuilder(target.ConnectionString, target.Username, database: null, pooling: false, noResetOnClose: false);
@@ -149,7 +156,7 @@ public sealed class TargetConnector : IAsyncDisposable
     {
         try
         {
-            var (connection, _) = await OpenAdminObservedAsync(target, cancellationToken, ChannelBinding.Require).ConfigureAwait(false);
+            var (connection, _) = await OpenAdminObservedAsync(target, ChannelBinding.Require, cancellationToken).ConfigureAwait(false);
             await connection.DisposeAsync().ConfigureAwait(false);
             return true;
         }

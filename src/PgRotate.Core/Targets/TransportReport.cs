@@ -25,7 +25,7 @@ public sealed record TransportReport(
 
     public static async Task<TransportReport> InspectAsync(TargetConnector connector, Target target, CancellationToken cancellationToken)
     {
-        var (connection, passwordRequested) = await connector.OpenAdminObservedAsync(target, cancellationToken).ConfigureAwait(false);
+        var (connection, passwordRequested) = await connector.OpenAdminObservedAsync(target, null, cancellationToken).ConfigureAwait(false);
         bool tls;
         string? protocol, cipher;
         await using (connection)
