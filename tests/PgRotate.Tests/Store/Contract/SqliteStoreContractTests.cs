@@ -20,7 +20,7 @@ public sealed class SqliteStoreContractTests : StoreContractTests
         await new SqliteStoreProvider().CreateAsync(new StoreLocation(StoreKind.Sqlite, Path.Combine(_folder, "store.db")), key, Time, Ct);
 
     protected override async Task<ISecretStore> OpenAgainAsync(ISecretStore store, MasterKey key) =>
-        Track(await new SqliteStoreProvider().OpenAsync(new StoreLocation(StoreKind.Sqlite, store.Location), key, Time, Ct));
+        await new SqliteStoreProvider().OpenAsync(new StoreLocation(StoreKind.Sqlite, store.Location), key, Time, Ct);
 
     protected override Task ChangeTargetUsernameBehindTheStoreAsync(ISecretStore store, string target, string username) =>
         ExecuteAsync(store, "UPDATE targets SET username = $v WHERE name = $n", ("$v", username), ("$n", target));

@@ -30,10 +30,10 @@ public abstract class StoreContractTests : IAsyncDisposable
 
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>A new, empty store of this kind, sealed with <paramref name="key"/>.</summary>
+    /// <summary>A new, empty store of this kind, sealed with <paramref name="key"/> (one per test). The base class closes it.</summary>
     protected abstract Task<ISecretStore> CreateStoreAsync(MasterKey key);
 
-    /// <summary>The same store opened anew, as a later process would (nothing shared with <paramref name="store"/> but the stored data).</summary>
+    /// <summary>The same store opened anew, as a later process would (nothing shared with <paramref name="store"/> but the stored data). The base class closes it.</summary>
     protected abstract Task<ISecretStore> OpenAgainAsync(ISecretStore store, MasterKey key);
 
     /// <summary>Changes a target's admin username in the stored data without the master key.</summary>
@@ -390,7 +390,7 @@ public abstract class StoreContractTests : IAsyncDisposable
         var store = await StoreWithTargetAsync();
         using var other = MasterKey.Generate();
 
-        var refused = await Assert.ThrowsAsync<PgRotateException>(() => OpenAgainAsync(store, other));
+        var refused = await Assert.ThrowsAsync<PgRotateException>(() => ReopenAsync(store, other));
 
         Assert.Equal(ErrorCode.MasterKeyMismatch, refused.Code);
     }
@@ -440,7 +440,7 @@ public abstract class StoreContractTests : IAsyncDisposable
         var store = await ActiveSecretAsync("orders/app");
         await store.AddPendingVersionAsync(Version("orders/app", 2, "app_b", "written-before-the-crash"), durable, Ct);
 
-        var reopened = await OpenAgainAsync(store, Key);
+        var reopened = await ReopenAsync(store, Key);
 
         var state = await reopened.LoadRotationStateAsync("orders/app", Ct);
         Assert.Equal((2, "written-before-the-crash"), (state.Pending?.Number, state.Pending?.Password.Reveal()));
@@ -453,7 +453,7 @@ public abstract class StoreContractTests : IAsyncDisposable
     public async Task A_held_lock_refuses_a_second_holder_until_it_is_released()
     {
         var store = await NewStoreAsync();
-        var other = await OpenAgainAsync(store, Key);
+        var other = await ReopenAsync(store, Key);
 
         var held = await store.Locks.AcquireAsync(LockKey.Secret("orders/app"), null, Ct);
         var refused = await Assert.ThrowsAsync<PgRotateException>(() => other.Locks.AcquireAsync(LockKey.Secret("orders/app"), null, Ct));
@@ -474,7 +474,7 @@ public abstract class StoreContractTests : IAsyncDisposable
     public async Task A_waiting_acquirer_gets_the_lock_when_the_holder_releases_it()
     {
         var store = await NewStoreAsync();
-        var other = await OpenAgainAsync(store, Key);
+        var other = await ReopenAsync(store, Key);
         var held = await store.Locks.AcquireAsync(LockKey.TargetAdmin("orders-db"), null, Ct);
 
         var waiting = Task.Run(() => other.Locks.AcquireAsync(LockKey.TargetAdmin("orders-db"), TimeSpan.FromMinutes(5), Ct), Ct);
@@ -494,9 +494,16 @@ public abstract class StoreContractTests : IAsyncDisposable
 
     private async Task<ISecretStore> NewStoreAsync() => Track(await CreateStoreAsync(Key));
 
+    private async Task<ISecretStore> ReopenAsync(ISecretStore store, MasterKey key) => Track(await OpenAgainAsync(store, key));
+
+    /// <summary>Closes <paramref name="store"/> when the test ends (once, however often it is passed here).</summary>
     protected ISecretStore Track(ISecretStore store)
     {
-        _opened.Add(store);
+        if (!_opened.Contains(store))
+        {
+            _opened.Add(store);
+        }
+
         return store;
     }
 
