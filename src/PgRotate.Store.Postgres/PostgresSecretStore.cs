@@ -168,8 +168,15 @@ public sealed partial class PostgresSecretStore : ISecretStore
     }
 
     /// <summary>A driver or server failure as one line naming the store (never its password), with a stable code.</summary>
-    private Exception Translate(Exception exception) =>
-        exception is PgRotateException or OperationCanceledException ? exception : PostgresErrors.Translate(exception, $"store {Location}");
+    private Exception Translate(Exception exception) => exception switch
+    {
+        PgRotateException or OperationCanceledException => exception,
+        // The generic translation speaks of a target's admin role; here it is the store's own role that lacks it.
+        PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege } denied => new PgRotateException(ErrorCode.PermissionDenied,
+            $"store {Location}: {PostgresErrors.Scrub(denied.MessageText)}: the store's role needs CONNECT on its database, and for 'pgrotate init' CREATE on it (or an empty schema {Connection.Schema} that it owns)",
+            denied),
+        _ => PostgresErrors.Translate(exception, $"store {Location}"),
+    };
 
     /// <summary>
     /// A write transaction (READ COMMITTED: each statement sees what others committed before it, which is what the row

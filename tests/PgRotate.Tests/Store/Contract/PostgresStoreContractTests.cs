@@ -22,7 +22,7 @@ public sealed class PostgresStoreContractTests(PostgresFixture postgres) : Store
 
     protected override async Task<ISecretStore> OpenAgainAsync(ISecretStore store, MasterKey key)
     {
-        var opened = Track(await Provider().OpenAsync(new StoreLocation(StoreKind.Postgres, _locations[store]), key, Time, Ct));
+        var opened = await Provider().OpenAsync(new StoreLocation(StoreKind.Postgres, _locations[store]), key, Time, Ct);
         _locations[opened] = _locations[store];
         return opened;
     }

@@ -228,4 +228,22 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
         Assert.DoesNotContain("wrong", refused.Message);
         Assert.DoesNotContain(password, refused.Message);
     }
+
+    [Fact]
+    public async Task Init_by_a_role_that_may_not_create_a_schema_says_what_the_stores_role_needs_and_leaves_nothing()
+    {
+        var db = await PostgresStoreDatabase.CreateAsync(postgres);
+        var role = Unique.Name("store");
+        var password = PasswordGenerator.Generate().Reveal();
+        await postgres.ExecuteAsync($"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'");
+        using var key = MasterKey.Generate();
+
+        var refused = await Assert.ThrowsAsync<PgRotateException>(() => PostgresSecretStore.CreateAsync(
+            PostgresStoreConnection.Parse(db.ConnectionString(withPassword: false, user: role), _ => password), key, TimeProvider.System, Cancel));
+
+        Assert.Equal(ErrorCode.PermissionDenied, refused.Code);
+        Assert.Contains("the store's role needs CONNECT on its database, and for 'pgrotate init' CREATE on it", refused.Message);
+        Assert.DoesNotContain("target", refused.Message);
+        Assert.False(await db.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'pgrotate')"));
+    }
 }
