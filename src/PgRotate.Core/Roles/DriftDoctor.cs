@@ -158,9 +158,16 @@ public static class DriftDoctor
             }
             catch (PgRotateException e) when (e.Code == ErrorCode.AuthenticationFailed)
             {
+                // A broken current credential is mended by a rotation, which goes to the other login: while that login
+                // is inside its grace the rotation is refused unless forced (its clients are cut, but clients of the
+                // current one are refused already). A broken previous one needs no rotation: its clients move on.
+                var fix = version != current ? $"pgrotate get {secret.Name}"
+                    : inGrace is null ? $"pgrotate rotate {secret.Name}"
+                    : $"pgrotate rotate {secret.Name} --force";
+                var advice = version != current ? "; clients still on it must move to the current credential" : "; clients using it are refused";
                 drifts.Add(new Drift(secret.Name, version.Username, "login_fails",
-                    $"the {stage} credential (version {version.Number}, login {version.Username}) does not log in: {e.Message}; clients using it are refused",
-                    null, $"pgrotate rotate {secret.Name}"));
+                    $"the {stage} credential (version {version.Number}, login {version.Username}) does not log in: {e.Message}{advice}",
+                    null, fix));
             }
             catch (PgRotateException e) when (e.Code == ErrorCode.RotationFailed)
             {
