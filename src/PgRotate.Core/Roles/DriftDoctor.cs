@@ -158,12 +158,10 @@ public static class DriftDoctor
             }
             catch (PgRotateException e) when (e.Code == ErrorCode.AuthenticationFailed)
             {
-                // A broken current credential is mended by a rotation, which goes to the other login: while that login
-                // is inside its grace the rotation is refused unless forced (its clients are cut, but clients of the
-                // current one are refused already). A broken previous one needs no rotation: its clients move on.
-                var fix = version != current ? $"pgrotate get {secret.Name}"
-                    : inGrace is null ? $"pgrotate rotate {secret.Name}"
-                    : $"pgrotate rotate {secret.Name} --force";
+                // A broken current credential is mended by a rotation that also revokes it: nobody can use it anyway,
+                // and a revoking rotation goes ahead even while the other login is inside its grace (a plain one is
+                // refused then). A broken previous one needs no rotation: its clients move to the current one.
+                var fix = version != current ? $"pgrotate get {secret.Name}" : $"pgrotate rotate {secret.Name} --revoke-previous";
                 var advice = version != current ? "; clients still on it must move to the current credential" : "; clients using it are refused";
                 drifts.Add(new Drift(secret.Name, version.Username, "login_fails",
                     $"the {stage} credential (version {version.Number}, login {version.Username}) does not log in: {e.Message}{advice}",

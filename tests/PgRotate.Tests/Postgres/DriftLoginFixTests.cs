@@ -9,7 +9,7 @@ public sealed class DriftLoginFixTests(PostgresFixture postgres)
     private const int DriftDetected = 15;
 
     [Fact]
-    public async Task A_broken_current_credential_during_a_grace_gets_a_forced_rotation_as_its_fix_and_that_fix_mends_it()
+    public async Task A_broken_current_credential_during_a_grace_gets_a_revoking_rotation_as_its_fix_and_that_fix_mends_it()
     {
         using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync();
         var group = Unique.Name("app");
@@ -21,11 +21,11 @@ public sealed class DriftLoginFixTests(PostgresFixture postgres)
 
         json.FailsWith(DriftDetected);
         var drift = Assert.Single(JsonDocument.Parse(json.Out).RootElement.GetProperty("drift").EnumerateArray());
-        Assert.Equal(("login_fails", group + "_b", "pgrotate rotate orders/app --force"),
+        Assert.Equal(("login_fails", group + "_b", "pgrotate rotate orders/app --revoke-previous"),
             (drift.GetProperty("kind").GetString(), drift.GetProperty("role").GetString(), drift.GetProperty("command").GetString()));
         // The plain command is refused inside the grace; the printed one mends the secret.
         (await sandbox.RunAsync("rotate", "orders/app")).FailsWith(12);
-        (await sandbox.RunAsync(["rotate", "orders/app", "--force"])).Ok();
+        (await sandbox.RunAsync(["rotate", "orders/app", "--revoke-previous"])).Ok();
         (await sandbox.RunAsync("check", "orders/app")).Ok();
     }
 

@@ -24,14 +24,14 @@ public sealed class DriftLoginTests(PostgresFixture postgres)
 
         Assert.Contains("drift found in 1 of 1 secret(s)", text.FailsWith(DriftDetected));
         Assert.Contains($"login_fails: the current credential (version 1, login {group}_a) does not log in", text.Out);
-        Assert.Contains("fix: pgrotate rotate orders/app", text.Out);
+        Assert.Contains("fix: pgrotate rotate orders/app --revoke-previous", text.Out);
         json.FailsWith(DriftDetected);
         var drift = Assert.Single(JsonDocument.Parse(json.Out).RootElement.GetProperty("drift").EnumerateArray());
-        Assert.Equal(("login_fails", group + "_a", "pgrotate rotate orders/app"),
+        Assert.Equal(("login_fails", group + "_a", "pgrotate rotate orders/app --revoke-previous"),
             (drift.GetProperty("kind").GetString(), drift.GetProperty("role").GetString(), drift.GetProperty("command").GetString()));
 
-        (await sandbox.RunAsync("rotate", "orders/app")).Ok();
-        Assert.DoesNotContain("current credential", (await sandbox.RunAsync("check", "orders/app")).Out);
+        (await sandbox.RunAsync("rotate", "orders/app", "--revoke-previous")).Ok();
+        (await sandbox.RunAsync("check", "orders/app")).Ok();
     }
 
     [Fact]
