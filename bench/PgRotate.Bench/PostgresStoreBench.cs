@@ -9,9 +9,11 @@ namespace PgRotate.Bench;
 /// <summary>A PostgreSQL store for the benchmark: a database of its own on the benchmark's cluster, reached over TCP like a remote one.</summary>
 internal static class PostgresStoreBench
 {
+    public const string Database = "pgrotate_store";
+
     public static async Task<PostgresSecretStore> CreateStoreAsync(ThrowawayCluster cluster, MasterKey key)
     {
-        const string database = "pgrotate_store";
+        const string database = Database;
         await using (var admin = await cluster.OpenSuperuserConnectionAsync())
         await using (var create = new NpgsqlCommand($"CREATE DATABASE {Sql.Identifier(database)}", admin))
         {

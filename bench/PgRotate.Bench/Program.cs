@@ -13,11 +13,20 @@ using PgRotate.Store.Sqlite;
 
 // pgrotate benchmark: rotation latency against the floor and the AWS Lambda algorithm, and bulk throughput against
 // the server's own capacity, all measured in this run on one throwaway cluster.
-//   dotnet run -c Release --project bench/PgRotate.Bench -- [--rotations 200] [--secrets 1000] [--parallel 4] [--pg-bindir DIR]
+//   dotnet run -c Release --project bench/PgRotate.Bench -- [--rotations 200] [--secrets 1000] [--parallel 4] [--stores sqlite,postgres] [--pg-bindir DIR]
 var rotations = IntArg("--rotations", 200);
 var secrets = IntArg("--secrets", 1000);
 var parallel = IntArg("--parallel", 4);
 var binDir = StringArg("--pg-bindir");
+// Which stores the latency section measures; the bulk section always uses the SQLite store.
+string[] knownStores = ["sqlite", "postgres"];
+var stores = (StringArg("--stores") ?? "sqlite,postgres").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+if (stores.Length == 0 || stores.Any(s => !knownStores.Contains(s)))
+{
+    await Console.Error.WriteLineAsync($"pgrotate-bench: --stores takes a comma-separated list of {string.Join(", ", knownStores)}; got '{StringArg("--stores")}'");
+    return 2;
+}
+
 
 await using var cluster = await ThrowawayCluster.StartAsync(binDir);
 await using (var tune = await cluster.OpenSuperuserConnectionAsync())
@@ -45,48 +54,29 @@ try
     await store.AddTargetAsync(target, CancellationToken.None);
     await using var connector = new TargetConnector();
     var setup = new SecretSetup(store, connector, TimeProvider.System);
-    // Per-step times come from the engine's step hooks, to show where a rotation's time goes.
-    var steps = Enum.GetValues<RotationStep>().ToDictionary(s => s, s => new Stats($"  step {s.ToString().ToLowerInvariant()}"));
-    var stepStarted = 0L;
-    var recordSteps = false;
-    var hooks = new RotationHooks
-    {
-        AfterStep = (_, step, _) =>
-        {
-            if (recordSteps) steps[step].Add(Stopwatch.GetElapsedTime(stepStarted).TotalMilliseconds);
-            stepStarted = Stopwatch.GetTimestamp();
-            return ValueTask.CompletedTask;
-        },
-    };
-    var latencyEngine = new RotationEngine(store, connector, TimeProvider.System, hooks: hooks);
     var engine = new RotationEngine(store, connector, TimeProvider.System);
 
-    // The same rotation with the store in PostgreSQL (a database of its own on this cluster), interleaved with the
-    // SQLite store's and the floor's samples so all three see the same machine.
-    await using var postgresStore = await PostgresStoreBench.CreateStoreAsync(cluster, key);
-    await postgresStore.AddTargetAsync(target, CancellationToken.None);
-    await new SecretSetup(postgresStore, connector, TimeProvider.System)
-        .AddAsync(new SecretRequest("bench/latency-pg", "bench", Strategy.Alternating, "bench_latency_pg"), false, CancellationToken.None);
-    var postgresEngine = new RotationEngine(postgresStore, connector, TimeProvider.System);
-    var pgrotatePostgres = new Stats("pgrotate rotate, store in PostgreSQL");
-
-    // 1. Latency of one alternating rotation.
-    await setup.AddAsync(new SecretRequest("bench/latency", "bench", Strategy.Alternating, "bench_latency"), false, CancellationToken.None);
+    // 1. Latency of one alternating rotation, one store after the other, each interleaved with floor samples.
     await using var floor = await Floor.CreateAsync(cluster, iterations);
-    var pgrotate = new Stats("pgrotate rotate (create → set → test → finish)");
-    // Floor samples and rotations alternate, so a noisy neighbour or a slow moment weighs on both alike.
-    for (var i = 0; i < rotations + 10; i++)
+    var latencies = new List<StoreLatency>();
+    StoreLatency? sqlite = null;
+    if (stores.Contains("sqlite"))
     {
-        await floor.SampleAsync(record: i >= 10);
-        var started = Stopwatch.GetTimestamp();
-        stepStarted = started;
-        recordSteps = i >= 10;
-        // Back to back, inside the previous rotation's grace: --force, as the CLI would need.
-        await latencyEngine.RotateAsync(new RotationRequest("bench/latency", Force: true), CancellationToken.None);
-        if (i >= 10) pgrotate.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        started = Stopwatch.GetTimestamp();
-        await postgresEngine.RotateAsync(new RotationRequest("bench/latency-pg", Force: true), CancellationToken.None);
-        if (i >= 10) pgrotatePostgres.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        await setup.AddAsync(new SecretRequest("bench/latency", "bench", Strategy.Alternating, "bench_latency"), false, CancellationToken.None);
+        sqlite = new StoreLatency("SQLite store", "pgrotate rotate (create → set → test → finish)");
+        await sqlite.MeasureAsync(new RotationEngine(store, connector, TimeProvider.System, hooks: sqlite.Hooks), "bench/latency", floor, rotations, CancellationToken.None);
+        latencies.Add(sqlite);
+    }
+
+    if (stores.Contains("postgres"))
+    {
+        await using var postgresStore = await PostgresStoreBench.CreateStoreAsync(cluster, key);
+        await postgresStore.AddTargetAsync(target, CancellationToken.None);
+        await new SecretSetup(postgresStore, connector, TimeProvider.System)
+            .AddAsync(new SecretRequest("bench/latency-pg", "bench", Strategy.Alternating, "bench_latency_pg"), false, CancellationToken.None);
+        var postgres = new StoreLatency("PostgreSQL store", "pgrotate rotate, store in PostgreSQL");
+        await postgres.MeasureAsync(new RotationEngine(postgresStore, connector, TimeProvider.System, hooks: postgres.Hooks), "bench/latency-pg", floor, rotations, CancellationToken.None);
+        latencies.Add(postgres);
     }
 
     var aws = await AwsReference.MeasureAsync(cluster, rotations);
@@ -96,12 +86,23 @@ try
     Console.WriteLine("  " + floor.Alter);
     Console.WriteLine("  " + floor.Login);
     Console.WriteLine($"  {"floor = sum of the three medians",-52} {floor.Total,14:0.00} ms");
-    Console.WriteLine("  " + pgrotate);
-    foreach (var step in steps.Values) Console.WriteLine("  " + step);
-    Console.WriteLine("  " + pgrotatePostgres);
-    Console.WriteLine($"  store in PostgreSQL / SQLite store: {pgrotatePostgres.Median / pgrotate.Median:0.00}×   / floor: {pgrotatePostgres.Median / floor.Total:0.00}×");
+    if (sqlite is not null)
+    {
+        Console.WriteLine("  " + sqlite.Whole);
+        foreach (var step in sqlite.Steps.Values) Console.WriteLine("  " + step);
+    }
+
     Console.WriteLine("  " + aws);
-    Console.WriteLine($"  pgrotate median / floor: {pgrotate.Median / floor.Total:0.00}× (goal ≤ 1.20×)   AWS algorithm / pgrotate: {aws.Median / pgrotate.Median:0.00}× (goal ≥ 2×)");
+    if (sqlite is not null)
+    {
+        Console.WriteLine($"  pgrotate median / floor: {sqlite.Whole.Median / floor.Total:0.00}× (goal ≤ 1.20×)   AWS algorithm / pgrotate: {aws.Median / sqlite.Whole.Median:0.00}× (goal ≥ 2×)");
+    }
+
+    Console.WriteLine();
+    Console.WriteLine("Latency by store, same run, same cluster" + (stores.Contains("postgres")
+        ? $" (PostgreSQL store: database \"{PostgresStoreBench.Database}\" of its own on the benchmark's cluster, over TCP)"
+        : ""));
+    LatencyTable.Write(Console.Out, floor, latencies);
     Console.WriteLine();
 
     // 2. Bulk: many secrets rotated with bounded parallelism, against the server's capacity for the same SQL work.
