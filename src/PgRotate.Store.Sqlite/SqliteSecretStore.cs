@@ -64,7 +64,7 @@ public sealed partial class SqliteSecretStore : ISecretStore
         // A folder made here holds the store (and its lock folder) and nothing else: owner-only.
         PrivateFolder.Create(directory);
         // Created empty with owner-only permissions before SQLite writes anything into it.
-        await using (new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
+        await using (new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }).ConfigureAwait(false))
         {
         }
 
