@@ -19,7 +19,8 @@ internal static class Migrations
             .Order(StringComparer.Ordinal)
             .ToList();
 
-        await using var versionCommand = connection.CreateCommand();
+        var versionCommand = connection.CreateCommand();
+        await using var closeVersionCommand = versionCommand.ConfigureAwait(false);
         versionCommand.CommandText = "PRAGMA user_version";
         var current = Convert.ToInt32(await versionCommand.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
         if (current > scripts.Count)
@@ -29,11 +30,14 @@ internal static class Migrations
 
         for (var version = current + 1; version <= scripts.Count; version++)
         {
-            await using var stream = Resources.GetManifestResourceStream(scripts[version - 1])!;
+            var stream = Resources.GetManifestResourceStream(scripts[version - 1])!;
+            await using var closeStream = stream.ConfigureAwait(false);
             using var reader = new StreamReader(stream);
             var sql = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = connection.CreateCommand();
+            var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeTransaction = transaction.ConfigureAwait(false);
+            var command = connection.CreateCommand();
+            await using var closeCommand = command.ConfigureAwait(false);
             command.Transaction = transaction;
             command.CommandText = sql + $"\nPRAGMA user_version = {version};";
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

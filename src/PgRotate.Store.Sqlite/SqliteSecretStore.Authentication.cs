@@ -21,7 +21,8 @@ public sealed partial class SqliteSecretStore
     /// </remarks>
     private async Task AuthenticateExistingRowsAsync(SqliteConnection connection, string legacyKeyCheck, CancellationToken cancellationToken)
     {
-        await using var transaction = BeginWriteTransaction(connection);
+        var transaction = BeginWriteTransaction(connection);
+        await using var closeTransaction = transaction.ConfigureAwait(false);
         var check = await ScalarAsync<string>(connection, transaction, "SELECT value FROM meta WHERE key = 'key_check'", cancellationToken).ConfigureAwait(false);
         if (check != legacyKeyCheck)
         {
@@ -31,9 +32,11 @@ public sealed partial class SqliteSecretStore
 
         // Only missing MACs are computed; one that is present must already be right.
         var targets = new List<(string Name, byte[] Mac)>();
-        await using (var command = CreateCommand(connection, transaction, "SELECT name, connection_string, username, mac FROM targets", []))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        var command = CreateCommand(connection, transaction, "SELECT name, connection_string, username, mac FROM targets", []);
+        await using (command.ConfigureAwait(false))
         {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeReader = reader.ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var (name, connectionString, username) = (reader.GetString(0), reader.GetString(1), reader.GetString(2));
@@ -49,9 +52,11 @@ public sealed partial class SqliteSecretStore
         }
 
         var secrets = new List<(string Name, byte[] Mac)>();
-        await using (var command = CreateCommand(connection, transaction, "SELECT name, target, strategy, group_role, login_a, login_b, mac FROM secrets", []))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        command = CreateCommand(connection, transaction, "SELECT name, target, strategy, group_role, login_a, login_b, mac FROM secrets", []);
+        await using (command.ConfigureAwait(false))
         {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeReader = reader.ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var (name, target, strategy, group, loginA, loginB) =

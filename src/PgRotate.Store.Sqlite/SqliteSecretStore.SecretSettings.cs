@@ -13,8 +13,10 @@ public sealed partial class SqliteSecretStore
     /// </summary>
     public async Task UpdateSecretSettingsAsync(string name, Schedule? schedule, TimeSpan? grace, string? checkSql, DateTimeOffset? nextRotationAt, string detail, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = BeginWriteTransaction(connection);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
+        var transaction = BeginWriteTransaction(connection);
+        await using var closeTransaction = transaction.ConfigureAwait(false);
         var changed = await ExecuteAsync(connection, transaction,
             "UPDATE secrets SET schedule = $schedule, grace_ms = $grace, check_sql = $check, next_rotation_at = $next WHERE name = $n", cancellationToken,
             ("$n", name), ("$schedule", schedule?.Text), ("$grace", (long?)grace?.TotalMilliseconds), ("$check", checkSql),

@@ -18,8 +18,10 @@ public sealed partial class SqliteSecretStore
     /// </summary>
     public async Task AddSecretAsync(Secret secret, SecretVersion first, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = BeginWriteTransaction(connection);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
+        var transaction = BeginWriteTransaction(connection);
+        await using var closeTransaction = transaction.ConfigureAwait(false);
         try
         {
             await ExecuteAsync(connection, transaction,
@@ -45,8 +47,10 @@ public sealed partial class SqliteSecretStore
     /// <summary>Removes a secret whose setup failed before any role was changed, so a bad run leaves nothing behind.</summary>
     public async Task DeleteSecretAsync(string name, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = BeginWriteTransaction(connection);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
+        var transaction = BeginWriteTransaction(connection);
+        await using var closeTransaction = transaction.ConfigureAwait(false);
         await DeleteSecretRowsAsync(connection, transaction, name, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -54,8 +58,10 @@ public sealed partial class SqliteSecretStore
     /// <summary><c>secret remove</c>: forgets a secret, its versions (passwords) and its history.</summary>
     public async Task RemoveSecretAsync(string name, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = BeginWriteTransaction(connection);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
+        var transaction = BeginWriteTransaction(connection);
+        await using var closeTransaction = transaction.ConfigureAwait(false);
         if (await DeleteSecretRowsAsync(connection, transaction, name, cancellationToken).ConfigureAwait(false) == 0)
         {
             throw new PgRotateException(ErrorCode.NotFound, $"unknown secret {name}; 'pgrotate secret list' shows the registered ones");
@@ -86,8 +92,10 @@ public sealed partial class SqliteSecretStore
 
     public async Task SetAdoptionAsync(string name, Adoption adoption, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = BeginWriteTransaction(connection);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
+        var transaction = BeginWriteTransaction(connection);
+        await using var closeTransaction = transaction.ConfigureAwait(false);
         await ExecuteAsync(connection, transaction, "UPDATE secrets SET adoption = $a WHERE name = $n", cancellationToken, ("$n", name), ("$a", AdoptionName(adoption))).ConfigureAwait(false);
         await AppendHistoryAsync(connection, transaction, name, null, "adoption", AdoptionName(adoption), cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -95,14 +103,17 @@ public sealed partial class SqliteSecretStore
 
     private async Task<IReadOnlyList<Secret>> QuerySecretsAsync(string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         return await QuerySecretsAsync(connection, null, where, cancellationToken, parameters).ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyList<Secret>> QuerySecretsAsync(SqliteConnection connection, SqliteTransaction? transaction, string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
-        await using var command = CreateCommand(connection, transaction, $"SELECT {SecretColumns}, mac FROM secrets {where}", parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var command = CreateCommand(connection, transaction, $"SELECT {SecretColumns}, mac FROM secrets {where}", parameters);
+        await using var closeCommand = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         var secrets = new List<Secret>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {

@@ -10,7 +10,8 @@ public sealed partial class SqliteSecretStore
 {
     public async Task AddTargetAsync(Target target, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         var sealedPassword = _values.SealTargetPassword(target.Name, target.Password);
         try
         {
@@ -28,7 +29,8 @@ public sealed partial class SqliteSecretStore
     /// <summary>Step "create" of <c>target rotate-admin</c>: the new admin password, stored before the server changes.</summary>
     public async Task SetTargetPendingPasswordAsync(string name, SecretText password, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         var changed = await ExecuteAsync(connection, null, "UPDATE targets SET pending_password = $p, updated_at = $t WHERE name = $n",
             cancellationToken, ("$n", name), ("$p", _values.SealTargetPendingPassword(name, password)), ("$t", Now())).ConfigureAwait(false);
         if (changed == 0)
@@ -39,8 +41,10 @@ public sealed partial class SqliteSecretStore
 
     public async Task<SecretText?> FindTargetPendingPasswordAsync(string name, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = CreateCommand(connection, null, "SELECT pending_password FROM targets WHERE name = $n", [("$n", name)]);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
+        var command = CreateCommand(connection, null, "SELECT pending_password FROM targets WHERE name = $n", [("$n", name)]);
+        await using var closeCommand = command.ConfigureAwait(false);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] sealedValue
             ? _values.OpenTargetPendingPassword(sealedValue, name)
             : null;
@@ -55,7 +59,8 @@ public sealed partial class SqliteSecretStore
             return;
         }
 
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         await ExecuteAsync(connection, null, "UPDATE targets SET password = $p, pending_password = NULL, updated_at = $t WHERE name = $n",
             cancellationToken, ("$n", name), ("$p", _values.SealTargetPassword(name, pending)), ("$t", Now())).ConfigureAwait(false);
     }
@@ -68,7 +73,8 @@ public sealed partial class SqliteSecretStore
     /// </summary>
     public async Task UpdateTargetAsync(Target target, bool newPassword, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         var changed = await ExecuteAsync(connection, null,
             "UPDATE targets SET connection_string = $c, username = $u, password = $p, mac = $m, updated_at = $t"
             + (newPassword ? ", pending_password = NULL" : "") + " WHERE name = $n",
@@ -88,17 +94,21 @@ public sealed partial class SqliteSecretStore
     /// </summary>
     public async Task<IReadOnlyList<string>> RemoveTargetAsync(string name, bool withSecrets, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = BeginWriteTransaction(connection);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
+        var transaction = BeginWriteTransaction(connection);
+        await using var closeTransaction = transaction.ConfigureAwait(false);
         if (await ScalarAsync<long>(connection, transaction, "SELECT count(*) FROM targets WHERE name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false) == 0)
         {
             throw TargetNotFound(name);
         }
 
         var secrets = new List<string>();
-        await using (var command = CreateCommand(connection, transaction, "SELECT name FROM secrets WHERE target = $n ORDER BY name", [("$n", name)]))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        var command = CreateCommand(connection, transaction, "SELECT name FROM secrets WHERE target = $n ORDER BY name", [("$n", name)]);
+        await using (command.ConfigureAwait(false))
         {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeReader = reader.ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 secrets.Add(reader.GetString(0));
@@ -133,14 +143,17 @@ public sealed partial class SqliteSecretStore
 
     private async Task<IReadOnlyList<Target>> QueryTargetsAsync(string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         return await QueryTargetsAsync(connection, null, where, cancellationToken, parameters).ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyList<Target>> QueryTargetsAsync(SqliteConnection connection, SqliteTransaction? transaction, string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
-        await using var command = CreateCommand(connection, transaction, $"SELECT name, connection_string, username, password, mac FROM targets {where}", parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var command = CreateCommand(connection, transaction, $"SELECT name, connection_string, username, password, mac FROM targets {where}", parameters);
+        await using var closeCommand = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         var targets = new List<Target>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {

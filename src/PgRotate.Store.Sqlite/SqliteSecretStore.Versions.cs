@@ -10,13 +10,15 @@ public sealed partial class SqliteSecretStore
 {
     public async Task<IReadOnlyList<SecretVersion>> ListVersionsAsync(string secret, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         return await QueryVersionsAsync(connection, null, "WHERE secret = $s ORDER BY version", cancellationToken, ("$s", secret)).ConfigureAwait(false);
     }
 
     public async Task<SecretVersion?> FindVersionAsync(string secret, Stage stage, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         return (await QueryVersionsAsync(connection, null, "WHERE secret = $s AND stage = $stage", cancellationToken, ("$s", secret), ("$stage", stage.WireName())).ConfigureAwait(false)).SingleOrDefault();
     }
 
@@ -27,9 +29,11 @@ public sealed partial class SqliteSecretStore
     /// </summary>
     public async Task<RotationState> LoadRotationStateAsync(string secret, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         // Deferred: a read transaction that takes no write lock, so readers never wait on a rotation that writes.
-        await using var transaction = connection.BeginTransaction(deferred: true);
+        var transaction = connection.BeginTransaction(deferred: true);
+        await using var closeTransaction = transaction.ConfigureAwait(false);
         var found = (await QuerySecretsAsync(connection, transaction, "WHERE name = $n", cancellationToken, ("$n", secret)).ConfigureAwait(false)).SingleOrDefault()
             ?? throw SecretNotFound(secret);
         var target = (await QueryTargetsAsync(connection, transaction, "WHERE name = $n", cancellationToken, ("$n", found.Target)).ConfigureAwait(false)).SingleOrDefault()
@@ -52,10 +56,13 @@ public sealed partial class SqliteSecretStore
     /// </summary>
     public async Task<IReadOnlySet<string>> ListInterruptedRotationsAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = CreateCommand(connection, null,
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
+        var command = CreateCommand(connection, null,
             "SELECT p.secret FROM versions p WHERE p.stage = 'pending' AND EXISTS (SELECT 1 FROM versions c WHERE c.secret = p.secret AND c.stage = 'current')", []);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeCommand = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         var names = new HashSet<string>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -72,13 +79,15 @@ public sealed partial class SqliteSecretStore
     /// </param>
     public async Task AddPendingVersionAsync(SecretVersion version, bool durable, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         if (!durable)
         {
             await ExecuteAsync(connection, null, "PRAGMA synchronous = NORMAL", cancellationToken).ConfigureAwait(false);
         }
 
-        await using var transaction = BeginWriteTransaction(connection);
+        var transaction = BeginWriteTransaction(connection);
+        await using var closeTransaction = transaction.ConfigureAwait(false);
         try
         {
             await InsertVersionAsync(connection, transaction, version, cancellationToken).ConfigureAwait(false);
@@ -96,8 +105,10 @@ public sealed partial class SqliteSecretStore
     public async Task PromoteAsync(Promotion promotion, CancellationToken cancellationToken)
     {
         var (secret, pendingVersion, previousValidUntil, nextRotationAt, detail, keepPrevious, @event) = promotion;
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = BeginWriteTransaction(connection);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
+        var transaction = BeginWriteTransaction(connection);
+        await using var closeTransaction = transaction.ConfigureAwait(false);
         var now = Now();
         var pending = await ScalarAsync<string>(connection, transaction, "SELECT stage FROM versions WHERE secret = $s AND version = $v", cancellationToken, ("$s", secret), ("$v", pendingVersion)).ConfigureAwait(false);
         if (pending != "pending")
@@ -124,8 +135,10 @@ public sealed partial class SqliteSecretStore
     /// </summary>
     public async Task MarkFailedAsync(string secret, int version, string reason, DateTimeOffset? retryAt, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = BeginWriteTransaction(connection);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
+        var transaction = BeginWriteTransaction(connection);
+        await using var closeTransaction = transaction.ConfigureAwait(false);
         await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'failed' WHERE secret = $s AND version = $v AND stage = 'pending'", cancellationToken,
             ("$s", secret), ("$v", version)).ConfigureAwait(false);
         if (retryAt is { } at)
@@ -141,10 +154,13 @@ public sealed partial class SqliteSecretStore
     /// <summary>Previous versions whose grace end was stored but may not have reached the server.</summary>
     public async Task<IReadOnlyList<UnappliedGrace>> ListUnappliedGraceAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = CreateCommand(connection, null,
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
+        var command = CreateCommand(connection, null,
             "SELECT secret, version, username, valid_until, password FROM versions WHERE stage = 'previous' AND grace_applied = 0 AND valid_until IS NOT NULL ORDER BY secret", []);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeCommand = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         var result = new List<UnappliedGrace>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -164,14 +180,16 @@ public sealed partial class SqliteSecretStore
     /// </summary>
     public async Task MarkGraceAppliedAsync(string secret, int version, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         await ExecuteAsync(connection, null, "PRAGMA synchronous = NORMAL; UPDATE versions SET grace_applied = 1 WHERE secret = $s AND version = $v", cancellationToken,
             ("$s", secret), ("$v", version)).ConfigureAwait(false);
     }
 
     public async Task AppendHistoryAsync(string secret, int? version, string @event, string? detail, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         await AppendHistoryAsync(connection, null, secret, version, @event, detail, cancellationToken).ConfigureAwait(false);
     }
 
@@ -181,13 +199,16 @@ public sealed partial class SqliteSecretStore
     /// </summary>
     public async Task<IReadOnlyList<HistoryEntry>> ListHistoryAsync(string secret, DateTimeOffset? since, int? limit, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         // Times are stored as fixed-width UTC text ("O" format), so comparing the text compares the times. SQLite's
         // LIMIT -1 means no limit.
-        await using var command = CreateCommand(connection, null,
+        var command = CreateCommand(connection, null,
             "SELECT * FROM (SELECT id, secret, version, event, detail, at, actor FROM history WHERE secret = $s AND ($since IS NULL OR at >= $since) ORDER BY id DESC LIMIT $limit) ORDER BY id",
             [("$s", secret), ("$since", since is { } from ? Format(from) : null), ("$limit", limit ?? -1)]);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeCommand = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         var entries = new List<HistoryEntry>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -216,9 +237,11 @@ public sealed partial class SqliteSecretStore
 
     private async Task<IReadOnlyList<SecretVersion>> QueryVersionsAsync(SqliteConnection connection, SqliteTransaction? transaction, string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
-        await using var command = CreateCommand(connection, transaction,
+        var command = CreateCommand(connection, transaction,
             $"SELECT secret, version, username, password, stage, created_at, activated_at, valid_until FROM versions {where}", parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeCommand = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         var versions = new List<SecretVersion>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {

@@ -64,17 +64,19 @@ public sealed partial class SqliteSecretStore : ISecretStore
         // A folder made here holds the store (and its lock folder) and nothing else: owner-only.
         PrivateFolder.Create(directory);
         // Created empty with owner-only permissions before SQLite writes anything into it.
-        await using (new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
+        await using (new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }).ConfigureAwait(false))
         {
         }
 
         var store = new SqliteSecretStore(path, key, time);
         try
         {
-            await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeConnection = connection.ConfigureAwait(false);
             await store.ExecuteAsync(connection, null, "PRAGMA journal_mode = WAL", cancellationToken).ConfigureAwait(false);
             await Migrations.ApplyAsync(connection, cancellationToken).ConfigureAwait(false);
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeTransaction = transaction.ConfigureAwait(false);
             await store.ExecuteAsync(connection, transaction, "INSERT INTO meta(key, value) VALUES ('key_id', $v)", cancellationToken, ("$v", key.KeyId)).ConfigureAwait(false);
             await store.ExecuteAsync(connection, transaction, "INSERT INTO meta(key, value) VALUES ('key_check', $v)", cancellationToken, ("$v", store._values.SealKeyCheck())).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -97,7 +99,8 @@ public sealed partial class SqliteSecretStore : ISecretStore
         var store = new SqliteSecretStore(path, key, time);
         try
         {
-            await using var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeConnection = connection.ConfigureAwait(false);
             var integrity = await store.ScalarAsync<string>(connection, null, "PRAGMA quick_check", cancellationToken).ConfigureAwait(false);
             if (integrity != "ok")
             {
@@ -135,7 +138,8 @@ public sealed partial class SqliteSecretStore : ISecretStore
     private static async Task CheckHeaderAsync(string path, CancellationToken cancellationToken)
     {
         var header = new byte[SqliteHeader.Length];
-        await using var stream = File.OpenRead(path);
+        var stream = File.OpenRead(path);
+        await using var closeStream = stream.ConfigureAwait(false);
         var read = await stream.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         if (read < header.Length || !header.AsSpan().SequenceEqual(SqliteHeader) || stream.Length < 512)
         {
@@ -190,13 +194,15 @@ public sealed partial class SqliteSecretStore : ISecretStore
 
     private async Task<int> ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
-        await using var command = CreateCommand(connection, transaction, sql, parameters);
+        var command = CreateCommand(connection, transaction, sql, parameters);
+        await using var closeCommand = command.ConfigureAwait(false);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<T?> ScalarAsync<T>(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
-        await using var command = CreateCommand(connection, transaction, sql, parameters);
+        var command = CreateCommand(connection, transaction, sql, parameters);
+        await using var closeCommand = command.ConfigureAwait(false);
         var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         return value is null or DBNull ? default : (T)Convert.ChangeType(value, typeof(T), CultureInfo.InvariantCulture);
     }

@@ -17,8 +17,10 @@ internal static class LoginCheck
     {
         try
         {
-            await using var command = new NpgsqlCommand("SELECT session_user::text, current_user::text", connection);
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            var command = new NpgsqlCommand("SELECT session_user::text, current_user::text", connection);
+            await using var closeCommand = command.ConfigureAwait(false);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
             {
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 var sessionUser = reader.GetString(0);
@@ -59,14 +61,16 @@ internal static class LoginCheck
     {
         // The statement timeout ends a check that hangs (a lock wait, a runaway query) as a failed test, well before the
         // driver's own command timeout, whose error would read as an unreachable server and be retried.
-        await using (var begin = new NpgsqlCommand($"BEGIN READ ONLY; SET LOCAL statement_timeout = '{(int)CheckQueryTimeout.TotalMilliseconds}'; SELECT 1", connection))
+        var begin = new NpgsqlCommand($"BEGIN READ ONLY; SET LOCAL statement_timeout = '{(int)CheckQueryTimeout.TotalMilliseconds}'; SELECT 1", connection);
+        await using (begin.ConfigureAwait(false))
         {
             await begin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         try
         {
-            await using var check = new NpgsqlBatch(connection) { BatchCommands = { new NpgsqlBatchCommand(checkSql) } };
+            var check = new NpgsqlBatch(connection) { BatchCommands = { new NpgsqlBatchCommand(checkSql) } };
+            await using var closeCheck = check.ConfigureAwait(false);
             await check.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -74,7 +78,8 @@ internal static class LoginCheck
             // A dropped connection ends its transaction by itself; a ROLLBACK there would only hide the real error.
             if (connection.State == System.Data.ConnectionState.Open)
             {
-                await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+                var rollback = new NpgsqlCommand("ROLLBACK", connection);
+                await using var closeRollback = rollback.ConfigureAwait(false);
                 await rollback.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
             }
         }

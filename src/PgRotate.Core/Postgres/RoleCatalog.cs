@@ -7,7 +7,7 @@ public static class RoleCatalog
 {
     public static async Task<IReadOnlyDictionary<string, RoleState>> ReadAsync(NpgsqlConnection connection, IEnumerable<string> roles, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
+        var command = new NpgsqlCommand(
             """
             SELECT r.rolname, r.rolcanlogin, r.rolsuper, r.rolvaliduntil,
                    r.rolcreaterole, r.rolreplication, r.rolbypassrls,
@@ -20,8 +20,10 @@ public static class RoleCatalog
             FROM pg_roles r
             WHERE r.rolname = ANY($1)
             """, connection);
+        await using var closeCommand = command.ConfigureAwait(false);
         command.Parameters.Add(new NpgsqlParameter { Value = roles.Distinct().ToArray() });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         var result = new Dictionary<string, RoleState>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -48,7 +50,8 @@ public static class RoleCatalog
     /// </summary>
     public static async Task<string> SessionUserAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT session_user::text", connection);
+        var command = new NpgsqlCommand("SELECT session_user::text", connection);
+        await using var closeCommand = command.ConfigureAwait(false);
         return (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
@@ -58,7 +61,8 @@ public static class RoleCatalog
 
     public static async Task<int> ServerVersionNumAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT current_setting('server_version_num')::int", connection);
+        var command = new NpgsqlCommand("SELECT current_setting('server_version_num')::int", connection);
+        await using var closeCommand = command.ConfigureAwait(false);
         return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 }

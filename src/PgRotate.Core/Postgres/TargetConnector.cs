@@ -101,7 +101,8 @@ public sealed class TargetConnector : IAsyncDisposable
     /// <summary>As above, to <paramref name="database"/> (null: the target's own database).</summary>
     public async Task<NpgsqlConnection> OpenAsAsync(Target target, string username, SecretText password, string? database, CancellationToken cancellationToken)
     {
-        await using var source = Build(target.ConnectionString, username, password, database, pooling: false);
+        var source = Build(target.ConnectionString, username, password, database, pooling: false);
+        await using var closeSource = source.ConfigureAwait(false);
         try
         {
             return await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -139,7 +140,8 @@ public sealed class TargetConnector : IAsyncDisposable
                 requested.Value = true;
                 return ValueTask.FromResult(password.Reveal());
             });
-        await using var source = builder.Build();
+        var source = builder.Build();
+        await using var closeSource = source.ConfigureAwait(false);
         try
         {
             var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -174,10 +176,12 @@ public sealed class TargetConnector : IAsyncDisposable
     /// </summary>
     public async Task<bool> AcceptsWrongPasswordAsync(Target target, CancellationToken cancellationToken)
     {
-        await using var source = Build(target.ConnectionString, target.Username, PasswordGenerator.Generate(), null, pooling: false);
+        var source = Build(target.ConnectionString, target.Username, PasswordGenerator.Generate(), null, pooling: false);
+        await using var closeSource = source.ConfigureAwait(false);
         try
         {
-            await using var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeConnection = connection.ConfigureAwait(false);
             return true;
         }
         catch (NpgsqlException e) when (PostgresErrors.FirstHostFailure(e) is PostgresException

@@ -64,12 +64,14 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
             ? Task.CompletedTask
             : RunAsync(target, TargetOperation.Apply, async (connection, ct) =>
             {
-                await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+                var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+                await using var closeTransaction = transaction.ConfigureAwait(false);
                 foreach (var statement in statements)
                 {
                     try
                     {
-                        await using var command = new NpgsqlCommand(statement.Text, connection, transaction);
+                        var command = new NpgsqlCommand(statement.Text, connection, transaction);
+                        await using var closeCommand = command.ConfigureAwait(false);
                         await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
@@ -92,7 +94,8 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
             ? Task.FromResult(0)
             : RunAsync(target, TargetOperation.TerminateSessions, async (connection, ct) =>
             {
-                await using var command = new NpgsqlCommand(RoleSql.TerminateSessions, connection);
+                var command = new NpgsqlCommand(RoleSql.TerminateSessions, connection);
+                await using var closeCommand = command.ConfigureAwait(false);
                 command.Parameters.Add(new NpgsqlParameter { Value = logins.Select(l => l.Value).ToArray() });
                 try
                 {
@@ -109,8 +112,9 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
     public Task<bool> MayTerminateSessionsAsync(Target target, CancellationToken cancellationToken) =>
         RunAsync(target, TargetOperation.ReadSettings, async (connection, ct) =>
         {
-            await using var command = new NpgsqlCommand(
+            var command = new NpgsqlCommand(
                 "SELECT rolsuper OR pg_has_role('pg_signal_backend', 'USAGE') FROM pg_roles WHERE rolname = current_user", connection);
+            await using var closeCommand = command.ConfigureAwait(false);
             return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is true;
         }, cancellationToken);
 
@@ -130,7 +134,8 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
     public Task TestLoginAsync(Target target, string username, SecretText password, string expectedCurrentUser, string? checkSql, CancellationToken cancellationToken) =>
         MeasureAsync(target, TargetOperation.TestLogin, async ct =>
         {
-            await using var connection = await connector.OpenAsAsync(target, username, password, ct).ConfigureAwait(false);
+            var connection = await connector.OpenAsAsync(target, username, password, ct).ConfigureAwait(false);
+            await using var closeConnection = connection.ConfigureAwait(false);
             await LoginCheck.RunAsync(connection, username, expectedCurrentUser, checkSql, ct).ConfigureAwait(false);
             return true;
         }, cancellationToken);
@@ -141,7 +146,8 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
         {
             try
             {
-                await using var connection = await connector.OpenAsAsync(target, username, password, ct).ConfigureAwait(false);
+                var connection = await connector.OpenAsAsync(target, username, password, ct).ConfigureAwait(false);
+                await using var closeConnection = connection.ConfigureAwait(false);
                 return true;
             }
             catch (PgRotateException e) when (e.Code == ErrorCode.AuthenticationFailed)
@@ -154,7 +160,8 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
     private Task<T> RunAsync<T>(Target target, TargetOperation operation, Func<NpgsqlConnection, CancellationToken, Task<T>> action, CancellationToken cancellationToken) =>
         MeasureAsync(target, operation, async ct =>
         {
-            await using var connection = await connector.OpenAdminAsync(target, ct).ConfigureAwait(false);
+            var connection = await connector.OpenAdminAsync(target, ct).ConfigureAwait(false);
+            await using var closeConnection = connection.ConfigureAwait(false);
             return await action(connection, ct).ConfigureAwait(false);
         }, cancellationToken);
 
@@ -205,7 +212,8 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
     /// </summary>
     public static async Task<int> ReadScramIterationsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT current_setting('scram_iterations', true)", connection);
+        var command = new NpgsqlCommand("SELECT current_setting('scram_iterations', true)", connection);
+        await using var closeCommand = command.ConfigureAwait(false);
         var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
         return int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var read) && read > 0 ? read : ScramVerifier.DefaultIterations;
     }
@@ -215,7 +223,8 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
         try
         {
             // One round trip; the trailing SELECT replaces the statement pg_stat_activity shows for this idle session.
-            await using var command = new NpgsqlCommand(statement.Text + "; SELECT 1", connection);
+            var command = new NpgsqlCommand(statement.Text + "; SELECT 1", connection);
+            await using var closeCommand = command.ConfigureAwait(false);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException and not PgRotateException)
@@ -227,7 +236,8 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
     /// <summary>pg_stat_activity shows a session's last statement while it idles; leave a harmless one there.</summary>
     private static async Task OverwriteLastStatementAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var overwrite = new NpgsqlCommand("SELECT 1", connection);
+        var overwrite = new NpgsqlCommand("SELECT 1", connection);
+        await using var closeOverwrite = overwrite.ConfigureAwait(false);
         await overwrite.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

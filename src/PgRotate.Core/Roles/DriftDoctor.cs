@@ -188,7 +188,7 @@ public static class DriftDoctor
     /// </summary>
     private static async Task<List<DirectHolding>> DirectHoldingsAsync(NpgsqlConnection connection, string[] logins, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
+        var command = new NpgsqlCommand(
             """
             WITH logins AS (SELECT oid, rolname FROM pg_roles WHERE rolname = ANY($1))
             SELECT l.rolname::text, false, CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' ELSE 'table' END, n.nspname::text, c.relname::text,
@@ -220,8 +220,10 @@ public static class DriftDoctor
               FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN logins l ON l.oid = p.proowner
             ORDER BY 1, 2, 3, 4, 5, 7
             """, connection);
+        await using var closeCommand = command.ConfigureAwait(false);
         command.Parameters.Add(new NpgsqlParameter { Value = logins });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         var result = new List<DirectHolding>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {

@@ -41,15 +41,17 @@ public sealed record RotatorPrivileges(
         string version, user, database;
         int versionNum;
         bool superuser, createRole, readAllStats;
-        await using (var command = new NpgsqlCommand(
+        var command = new NpgsqlCommand(
             """
             SELECT current_setting('server_version'), current_setting('server_version_num')::int, current_user::text, current_database()::text,
                    rolsuper, rolcreaterole, pg_has_role(current_user, 'pg_read_all_stats', 'USAGE')
             FROM pg_roles WHERE rolname = current_user
             """,
-            connection))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            connection);
+        await using (command.ConfigureAwait(false))
         {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeReader = reader.ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             (version, versionNum, user, database) = (reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3));
             (superuser, createRole, readAllStats) = (reader.GetBoolean(4), reader.GetBoolean(5), reader.GetBoolean(6));
@@ -57,7 +59,7 @@ public sealed record RotatorPrivileges(
 
         var groupNames = groups.ToHashSet(StringComparer.Ordinal);
         var roles = new List<ManagedRoleAccess>();
-        await using (var command = new NpgsqlCommand(
+        command = new NpgsqlCommand(
             """
             SELECT n.name, r.oid IS NOT NULL,
                    coalesce(EXISTS (SELECT 1 FROM pg_auth_members m WHERE m.roleid = r.oid AND m.member = (SELECT oid FROM pg_roles WHERE rolname = current_user) AND m.admin_option), false),
@@ -67,10 +69,12 @@ public sealed record RotatorPrivileges(
                  CROSS JOIN (SELECT oid, datacl FROM pg_database WHERE datname = current_database()) d
                  LEFT JOIN pg_roles r ON r.rolname = n.name
             ORDER BY n.name
-            """, connection))
+            """, connection);
+        await using (command.ConfigureAwait(false))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = managedRoles.Concat(groupNames).Distinct().ToArray() });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeReader = reader.ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var name = reader.GetString(0);
@@ -158,10 +162,12 @@ public sealed record RotatorPrivileges(
     /// </summary>
     private static async Task<IReadOnlyList<string>> HardeningAsync(NpgsqlConnection connection, string quotedUser, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
+        var command = new NpgsqlCommand(
             "SELECT current_setting('log_statement'), current_setting('log_min_error_statement'), current_setting('pg_stat_statements.track_utility', true)",
             connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeCommand = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         var hardening = new List<string>();
         if (reader.GetString(0) is "ddl" or "all")

@@ -40,7 +40,8 @@ public sealed class RotationEngine(
     {
         var name = request.Secret;
         var started = time.GetTimestamp();
-        await using var held = await store.Locks.AcquireAsync(LockKey.Secret(name), _options.LockWait, cancellationToken).ConfigureAwait(false);
+        var held = await store.Locks.AcquireAsync(LockKey.Secret(name), _options.LockWait, cancellationToken).ConfigureAwait(false);
+        await using var closeHeld = held.ConfigureAwait(false);
         var state = await store.LoadRotationStateAsync(name, cancellationToken).ConfigureAwait(false);
         var (secret, target) = (state.Secret, state.Target);
         var strategy = RotationStrategies.For(secret);
@@ -315,7 +316,8 @@ public sealed class RotationEngine(
     /// </summary>
     public async Task<bool> RepairGraceAsync(string secret, int version, CancellationToken cancellationToken)
     {
-        await using var held = await store.Locks.AcquireAsync(LockKey.Secret(secret), _options.LockWait, cancellationToken).ConfigureAwait(false);
+        var held = await store.Locks.AcquireAsync(LockKey.Secret(secret), _options.LockWait, cancellationToken).ConfigureAwait(false);
+        await using var closeHeld = held.ConfigureAwait(false);
         var unapplied = (await store.ListUnappliedGraceAsync(cancellationToken).ConfigureAwait(false))
             .Where(g => g.Secret == secret && g.Version == version).ToList();
         if (unapplied is not [var (_, _, username, validUntil)])

@@ -27,7 +27,8 @@ public sealed class SecretRemoval(ISecretStore store, TargetConnector connector,
         }
 
         // Not while a rotation of this secret is running (it would recreate what is being removed).
-        await using var held = dryRun ? null : await store.Locks.AcquireAsync(LockKey.Secret(secret.Name), null, cancellationToken).ConfigureAwait(false);
+        var held = dryRun ? NothingToRelease.Instance : await store.Locks.AcquireAsync(LockKey.Secret(secret.Name), null, cancellationToken).ConfigureAwait(false);
+        await using var closeHeld = held.ConfigureAwait(false);
         if (!dropRoles)
         {
             if (!dryRun)
@@ -39,7 +40,8 @@ public sealed class SecretRemoval(ISecretStore store, TargetConnector connector,
         }
 
         var target = await store.GetTargetAsync(secret.Target, cancellationToken).ConfigureAwait(false);
-        await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
+        var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         var roles = await RoleCatalog.ReadAsync(connection, secret.Logins.Select(l => l.Value), cancellationToken).ConfigureAwait(false);
         // A login already gone (an earlier run dropped it, or a DBA did) is skipped, so a rerun finishes the job.
         var logins = secret.Logins.Where(l => roles.ContainsKey(l.Value) && l != secret.Group).ToList();
@@ -86,7 +88,7 @@ public sealed class SecretRemoval(ISecretStore store, TargetConnector connector,
     /// </summary>
     private static async Task EnsureCanDropAsync(NpgsqlConnection connection, Secret secret, IReadOnlyList<RoleName> logins, string targetName, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
+        var command = new NpgsqlCommand(
             """
             SELECT current_user::text, current_setting('server_version_num')::int,
                    array(SELECT r FROM unnest($1::text[]) AS r
@@ -94,8 +96,10 @@ public sealed class SecretRemoval(ISecretStore store, TargetConnector connector,
                             OR (current_setting('server_version_num')::int >= 160000 AND NOT pg_has_role(current_user, r::name, 'SET')))
             """,
             connection);
+        await using var closeCommand = command.ConfigureAwait(false);
         command.Parameters.Add(new NpgsqlParameter { Value = logins.Select(l => l.Value).Append(secret.Group.Value).ToArray() });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         var (user, version, lacking) = (reader.GetString(0), reader.GetInt32(1), reader.GetFieldValue<string[]>(2));
         if (lacking.Length == 0)

@@ -41,7 +41,8 @@ public sealed class SecretSetup(ISecretStore store, TargetConnector connector, T
         var first = current is not null ? null : pending ?? new SecretVersion(secret.Name, 1, secret.LoginA.Value,
             PasswordGenerator.Generate(), Stage.Pending, time.GetUtcNow(), null, null);
 
-        await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
+        var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         var roles = await RoleCatalog.ReadAsync(connection, [secret.Group.Value, .. secret.Logins.Select(l => l.Value)], cancellationToken).ConfigureAwait(false);
         var adminRole = await RoleCatalog.SessionUserAsync(connection, cancellationToken).ConfigureAwait(false);
         var iterations = await _target.ScramIterationsAsync(target, cancellationToken).ConfigureAwait(false);
@@ -191,7 +192,8 @@ public sealed class SecretSetup(ISecretStore store, TargetConnector connector, T
         }
 
         var target = await store.GetTargetAsync(secret.Target, cancellationToken).ConfigureAwait(false);
-        await using var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
+        var connection = await connector.OpenAdminAsync(target, cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
         var started = time.GetTimestamp();
         while (true)
         {
@@ -225,7 +227,7 @@ public sealed class SecretSetup(ISecretStore store, TargetConnector connector, T
     /// </summary>
     public static async Task<IReadOnlyList<string>> SessionsOfAsync(NpgsqlConnection connection, string role, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
+        var command = new NpgsqlCommand(
             """
             SELECT coalesce(nullif(application_name, ''), '(no application_name)'),
                    CASE WHEN client_port = -1 THEN 'local socket'
@@ -234,8 +236,10 @@ public sealed class SecretSetup(ISecretStore store, TargetConnector connector, T
             FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()
             GROUP BY 1, 2 ORDER BY 1, 2
             """, connection);
+        await using var closeCommand = command.ConfigureAwait(false);
         command.Parameters.Add(new NpgsqlParameter { Value = role });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         var sessions = new List<string>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {

@@ -28,7 +28,7 @@ public sealed record TransportReport(
         var (connection, passwordRequested) = await connector.OpenAdminObservedAsync(target, null, cancellationToken).ConfigureAwait(false);
         bool tls;
         string? protocol, cipher;
-        await using (connection)
+        await using (connection.ConfigureAwait(false))
         {
             // SET ROLE NONE first: pg_stat_ssl shows a session only to roles with its session user's privileges, and an admin
             // login with a default role setting (ALTER ROLE … SET role) would see no row. This connection is used for nothing else.
