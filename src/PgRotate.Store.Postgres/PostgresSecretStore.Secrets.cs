@@ -23,7 +23,7 @@ public sealed partial class PostgresSecretStore
                 $"INSERT INTO {_tables.Secrets}({SecretColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 cancellationToken,
                 secret.Name, secret.Target, secret.Strategy.WireName(), secret.Group.Value, secret.LoginA.Value, secret.LoginB?.Value,
-                secret.Schedule?.Text, (long?)secret.Grace?.TotalMilliseconds, secret.CheckSql, AdoptionName(secret.Adoption),
+                secret.Schedule?.Text, (long?)secret.Grace?.TotalMilliseconds, secret.CheckSql, AdoptionNames.WireName(secret.Adoption),
                 Utc(secret.CreatedAt), Utc(secret.NextRotationAt),
                 _values.SecretMac(secret.Name, secret.Target, secret.Strategy.WireName(), secret.Group.Value, secret.LoginA.Value, secret.LoginB?.Value)).ConfigureAwait(false);
         }
@@ -77,8 +77,8 @@ public sealed partial class PostgresSecretStore
 
     public Task SetAdoptionAsync(string name, Adoption adoption, CancellationToken cancellationToken) => WriteAsync(async (db, transaction) =>
     {
-        await ExecuteAsync(db, transaction, $"UPDATE {_tables.Secrets} SET adoption = $2 WHERE name = $1", cancellationToken, name, AdoptionName(adoption)).ConfigureAwait(false);
-        await AppendHistoryAsync(db, transaction, name, null, "adoption", AdoptionName(adoption), cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(db, transaction, $"UPDATE {_tables.Secrets} SET adoption = $2 WHERE name = $1", cancellationToken, name, AdoptionNames.WireName(adoption)).ConfigureAwait(false);
+        await AppendHistoryAsync(db, transaction, name, null, "adoption", AdoptionNames.WireName(adoption), cancellationToken).ConfigureAwait(false);
     }, cancellationToken);
 
     /// <summary>
@@ -128,7 +128,7 @@ public sealed partial class PostgresSecretStore
                 Schedule: reader.IsDBNull(6) ? null : Schedule.Parse(reader.GetString(6)),
                 Grace: reader.IsDBNull(7) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(7)),
                 CheckSql: reader.IsDBNull(8) ? null : reader.GetString(8),
-                Adoption: ParseAdoption(reader.GetString(9)),
+                Adoption: AdoptionNames.Parse(reader.GetString(9)),
                 CreatedAt: reader.GetFieldValue<DateTimeOffset>(10),
                 NextRotationAt: reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11)));
         }
@@ -136,17 +136,5 @@ public sealed partial class PostgresSecretStore
         return secrets;
     }
 
-    private static string AdoptionName(Adoption adoption) => adoption switch
-    {
-        Adoption.None => "none",
-        Adoption.Adopting => "adopting",
-        _ => "adopted",
-    };
 
-    private static Adoption ParseAdoption(string text) => text switch
-    {
-        "none" => Adoption.None,
-        "adopting" => Adoption.Adopting,
-        _ => Adoption.Adopted,
-    };
 }

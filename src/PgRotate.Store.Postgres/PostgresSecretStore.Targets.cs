@@ -92,8 +92,7 @@ public sealed partial class PostgresSecretStore
 
         if (secrets.Count > 0 && !withSecrets)
         {
-            throw new PgRotateException(ErrorCode.IncompatibleState,
-                $"target {name} is used by {secrets.Count} secret(s): {string.Join(", ", secrets.Select(StoredValues.Printable))}; remove them first ('pgrotate secret remove NAME'), or use --force to remove them with the target (their roles stay as they are)");
+            throw StoredValues.TargetInUse(name, secrets);
         }
 
         foreach (var secret in secrets)

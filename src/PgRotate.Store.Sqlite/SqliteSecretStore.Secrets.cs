@@ -30,7 +30,7 @@ public sealed partial class SqliteSecretStore
                 ("$name", secret.Name), ("$target", secret.Target), ("$strategy", secret.Strategy.WireName()),
                 ("$group", secret.Group.Value), ("$a", secret.LoginA.Value), ("$b", secret.LoginB?.Value),
                 ("$schedule", secret.Schedule?.Text), ("$grace", (long?)secret.Grace?.TotalMilliseconds), ("$check", secret.CheckSql),
-                ("$adoption", AdoptionName(secret.Adoption)), ("$created", Format(secret.CreatedAt)),
+                ("$adoption", AdoptionNames.WireName(secret.Adoption)), ("$created", Format(secret.CreatedAt)),
                 ("$next", secret.NextRotationAt is { } next ? Format(next) : null),
                 ("$mac", _values.SecretMac(secret.Name, secret.Target, secret.Strategy.WireName(), secret.Group.Value, secret.LoginA.Value, secret.LoginB?.Value))).ConfigureAwait(false);
         }
@@ -96,8 +96,8 @@ public sealed partial class SqliteSecretStore
         await using var closeConnection = connection.ConfigureAwait(false);
         var transaction = BeginWriteTransaction(connection);
         await using var closeTransaction = transaction.ConfigureAwait(false);
-        await ExecuteAsync(connection, transaction, "UPDATE secrets SET adoption = $a WHERE name = $n", cancellationToken, ("$n", name), ("$a", AdoptionName(adoption))).ConfigureAwait(false);
-        await AppendHistoryAsync(connection, transaction, name, null, "adoption", AdoptionName(adoption), cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "UPDATE secrets SET adoption = $a WHERE name = $n", cancellationToken, ("$n", name), ("$a", AdoptionNames.WireName(adoption))).ConfigureAwait(false);
+        await AppendHistoryAsync(connection, transaction, name, null, "adoption", AdoptionNames.WireName(adoption), cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -131,7 +131,7 @@ public sealed partial class SqliteSecretStore
                 Schedule: reader.IsDBNull(6) ? null : Schedule.Parse(reader.GetString(6)),
                 Grace: reader.IsDBNull(7) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(7)),
                 CheckSql: reader.IsDBNull(8) ? null : reader.GetString(8),
-                Adoption: ParseAdoption(reader.GetString(9)),
+                Adoption: AdoptionNames.Parse(reader.GetString(9)),
                 CreatedAt: ParseTime(reader.GetString(10)),
                 NextRotationAt: reader.IsDBNull(11) ? null : ParseTime(reader.GetString(11))));
         }
@@ -139,17 +139,5 @@ public sealed partial class SqliteSecretStore
         return secrets;
     }
 
-    private static string AdoptionName(Adoption adoption) => adoption switch
-    {
-        Adoption.None => "none",
-        Adoption.Adopting => "adopting",
-        _ => "adopted",
-    };
 
-    private static Adoption ParseAdoption(string text) => text switch
-    {
-        "none" => Adoption.None,
-        "adopting" => Adoption.Adopting,
-        _ => Adoption.Adopted,
-    };
 }

@@ -11,3 +11,21 @@ public enum Adoption
     /// <summary>The group role has been made NOLOGIN by <c>secret adopt-finish</c>.</summary>
     Adopted,
 }
+
+/// <summary>The stored names of <see cref="Adoption"/> states, defined once for every store.</summary>
+public static class AdoptionNames
+{
+    public static string WireName(this Adoption adoption) => adoption switch
+    {
+        Adoption.None => "none",
+        Adoption.Adopting => "adopting",
+        _ => "adopted",
+    };
+
+    public static Adoption Parse(string text) => text switch
+    {
+        "none" => Adoption.None,
+        "adopting" => Adoption.Adopting,
+        _ => Adoption.Adopted,
+    };
+}

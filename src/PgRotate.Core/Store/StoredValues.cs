@@ -123,6 +123,10 @@ public sealed class StoredValues(MasterKey key, string location)
         throw new PgRotateException(ErrorCode.MasterKeyMismatch, $"the master key does not open store {location}");
     }
 
+    /// <summary>What every store says when a target to be removed is still used by secrets and --force was not given.</summary>
+    public static PgRotateException TargetInUse(string name, IReadOnlyCollection<string> secrets) => new(ErrorCode.IncompatibleState,
+        $"target {name} is used by {secrets.Count} secret(s): {string.Join(", ", secrets.Select(Printable))}; remove them first ('pgrotate secret remove NAME'), or use --force to remove them with the target (their roles stay as they are)");
+
     /// <summary>A name read from a store, made safe for a one-line message (an edited row may hold anything).</summary>
     public static string Printable(string text) =>
         string.Concat(text.Take(128).Select(c => char.IsControl(c) ? '?' : c));
