@@ -135,6 +135,4 @@ public sealed partial class PostgresSecretStore
 
         return secrets;
     }
-
-
 }

@@ -138,6 +138,4 @@ public sealed partial class SqliteSecretStore
 
         return secrets;
     }
-
-
 }
