@@ -1,7 +1,5 @@
 using Microsoft.Data.Sqlite;
 using PgRotate.Errors;
-using PgRotate.Postgres;
-using PgRotate.Scheduling;
 using PgRotate.Secrets;
 using PgRotate.Store;
 
@@ -117,23 +115,12 @@ public sealed partial class SqliteSecretStore
         var secrets = new List<Secret>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            // Authenticated before anything is parsed or used, so an edited row is reported as such.
-            var (name, target, strategy, group, loginA, loginB) =
-                (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5));
-            _values.VerifySecretRow(reader.IsDBNull(12) ? null : (byte[])reader.GetValue(12), name, target, strategy, group, loginA, loginB);
-            secrets.Add(new Secret(
-                Name: name,
-                Target: target,
-                Strategy: StrategyNames.Parse(strategy),
-                Group: RoleName.Parse(group),
-                LoginA: RoleName.Parse(loginA),
-                LoginB: loginB is null ? null : RoleName.Parse(loginB),
-                Schedule: reader.IsDBNull(6) ? null : Schedule.Parse(reader.GetString(6)),
-                Grace: reader.IsDBNull(7) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(7)),
-                CheckSql: reader.IsDBNull(8) ? null : reader.GetString(8),
-                Adoption: AdoptionNames.Parse(reader.GetString(9)),
-                CreatedAt: ParseTime(reader.GetString(10)),
-                NextRotationAt: reader.IsDBNull(11) ? null : ParseTime(reader.GetString(11))));
+            secrets.Add(_values.OpenSecretRow(new StoredSecretRow(
+                reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6),
+                reader.IsDBNull(7) ? null : reader.GetInt64(7), reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetString(9),
+                ParseTime(reader.GetString(10)), reader.IsDBNull(11) ? null : ParseTime(reader.GetString(11)),
+                reader.IsDBNull(12) ? null : (byte[])reader.GetValue(12))));
         }
 
         return secrets;

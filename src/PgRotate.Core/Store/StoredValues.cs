@@ -83,6 +83,28 @@ public sealed class StoredValues(MasterKey key, string location)
         }
     }
 
+    /// <summary>
+    /// A stored secret row as a <see cref="Secrets.Secret"/>: authenticated first, so an edited row is reported as such
+    /// rather than as whatever parsing its edited fields would say.
+    /// </summary>
+    public Secrets.Secret OpenSecretRow(StoredSecretRow row)
+    {
+        VerifySecretRow(row.Mac, row.Name, row.Target, row.Strategy, row.Group, row.LoginA, row.LoginB);
+        return new Secrets.Secret(
+            Name: row.Name,
+            Target: row.Target,
+            Strategy: Secrets.StrategyNames.Parse(row.Strategy),
+            Group: Postgres.RoleName.Parse(row.Group),
+            LoginA: Postgres.RoleName.Parse(row.LoginA),
+            LoginB: row.LoginB is null ? null : Postgres.RoleName.Parse(row.LoginB),
+            Schedule: row.Schedule is null ? null : Scheduling.Schedule.Parse(row.Schedule),
+            Grace: row.GraceMs is { } grace ? TimeSpan.FromMilliseconds(grace) : null,
+            CheckSql: row.CheckSql,
+            Adoption: Secrets.AdoptionNames.Parse(row.Adoption),
+            CreatedAt: row.CreatedAt,
+            NextRotationAt: row.NextRotationAt);
+    }
+
     // Key check.
 
     /// <summary>The key check a store keeps beside the key id (base64): it opens only under this master key.</summary>
