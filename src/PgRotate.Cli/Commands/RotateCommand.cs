@@ -62,14 +62,17 @@ public static class RotateCommand
                 var engine = new RotationEngine(store, context.Connector, context.Time, options, FaultInjection.Hooks(context.Host), context.Logging.CreateLogger<RotationEngine>());
                 if (request is not null)
                 {
-                    await TargetCommands.WarnAboutTransportAsync(context, store, [secretName!], cancellationToken);
+                    // Two point reads, not a scan of the store: a single rotation is the hot path.
+                    var secret = await store.GetSecretAsync(secretName!, cancellationToken);
+                    await TargetCommands.WarnAboutTransportAsync(context, [await store.GetTargetAsync(secret.Target, cancellationToken)]);
                     var result = await engine.RotateAsync(request, cancellationToken);
                     await WriteAsync(context, [result]);
                     return ExitCodes.Ok;
                 }
 
                 // Every target of a scheduled secret is named once when its transport is weaker than verified TLS.
-                await TargetCommands.WarnAboutTransportAsync(context, store, (await store.ListSecretsAsync(cancellationToken)).Select(s => s.Name), cancellationToken);
+                var used = (await store.ListSecretsAsync(cancellationToken)).Select(s => s.Target).ToHashSet(StringComparer.Ordinal);
+                await TargetCommands.WarnAboutTransportAsync(context, (await store.ListTargetsAsync(cancellationToken)).Where(t => used.Contains(t.Name)));
                 var run = await new DueRotations(engine, store).RunAsync(parse.GetValue(parallel), cancellationToken);
                 await WriteAsync(context, run);
                 return run.Failed.Count == 0 ? ExitCodes.Ok : ExitCodes.For(ErrorCode.RotationFailed);

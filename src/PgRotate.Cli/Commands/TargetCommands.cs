@@ -200,11 +200,10 @@ public static class TargetCommands
     /// The TLS warning (<see cref="TargetTls.Warning"/>) of each target the named secrets use, once per target: every
     /// rotation prints it. Unknown secrets are skipped; the rotation itself reports them.
     /// </summary>
-    internal static async Task WarnAboutTransportAsync(CliContext context, ISecretStore store, IEnumerable<string> secretNames, CancellationToken cancellationToken)
+    /// <summary>Warns about each of <paramref name="targets"/> whose transport is weaker than verified TLS, once each.</summary>
+    internal static async Task WarnAboutTransportAsync(CliContext context, IEnumerable<Target> targets)
     {
-        var wanted = secretNames.ToHashSet(StringComparer.Ordinal);
-        var targetNames = (await store.ListSecretsAsync(cancellationToken)).Where(s => wanted.Contains(s.Name)).Select(s => s.Target).ToHashSet(StringComparer.Ordinal);
-        foreach (var target in (await store.ListTargetsAsync(cancellationToken)).Where(t => targetNames.Contains(t.Name)).OrderBy(t => t.Name, StringComparer.Ordinal))
+        foreach (var target in targets.DistinctBy(t => t.Name).OrderBy(t => t.Name, StringComparer.Ordinal))
         {
             await WarnAsync(context, TargetTls.Warning(target));
         }
