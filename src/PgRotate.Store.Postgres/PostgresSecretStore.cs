@@ -37,7 +37,33 @@ public sealed partial class PostgresSecretStore : ISecretStore
         Locks = new AdvisoryRotationLock(connection, time);
     }
 
+    /// <summary>A view acting for <paramref name="actor"/>: shares the pool, lock and key; disposing it closes nothing.</summary>
+    private PostgresSecretStore(PostgresSecretStore shared, string? actor)
+    {
+        Connection = shared.Connection;
+        Location = shared.Location;
+        KeyId = shared.KeyId;
+        _source = shared._source;
+        _values = shared._values;
+        _time = shared._time;
+        _tables = shared._tables;
+        Locks = shared.Locks;
+        Audit = shared.Audit;
+        Changes = shared.Changes;
+        Actor = actor;
+        _isView = true;
+    }
+
+    private readonly bool _isView;
+
     internal PostgresStoreConnection Connection { get; }
+
+    public ISecretStore WithActor(string? actor) => new PostgresSecretStore(this, actor);
+
+    // Placeholders until the audit log and the change feed are built for this store: nothing recorded, nothing signalled.
+    public PgRotate.Audit.IAuditLog Audit { get; } = PgRotate.Audit.UnrecordedAuditLog.Instance;
+
+    public IStoreChanges Changes { get; } = SilentStoreChanges.Instance;
 
     /// <summary>Where the store is, for messages: host, port, database and schema, never the password.</summary>
     public string Location { get; }
@@ -253,5 +279,11 @@ public sealed partial class PostgresSecretStore : ISecretStore
         return command;
     }
 
-    public async ValueTask DisposeAsync() => await _source.DisposeAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        if (!_isView)
+        {
+            await _source.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 }

@@ -37,7 +37,28 @@ public sealed partial class SqliteSecretStore : ISecretStore
         Locks = new FileRotationLock(path + ".locks", time);
     }
 
+    /// <summary>A view acting for <paramref name="actor"/>: every field is shared, nothing is opened.</summary>
+    private SqliteSecretStore(SqliteSecretStore shared, string? actor)
+    {
+        Path = shared.Path;
+        _connectionString = shared._connectionString;
+        _values = shared._values;
+        KeyId = shared.KeyId;
+        _time = shared._time;
+        Locks = shared.Locks;
+        Audit = shared.Audit;
+        Changes = shared.Changes;
+        Actor = actor;
+    }
+
     public string Path { get; }
+
+    public ISecretStore WithActor(string? actor) => new SqliteSecretStore(this, actor);
+
+    // Placeholders until the audit log and the change feed are built for this store: nothing recorded, nothing signalled.
+    public PgRotate.Audit.IAuditLog Audit { get; } = PgRotate.Audit.UnrecordedAuditLog.Instance;
+
+    public IStoreChanges Changes { get; } = SilentStoreChanges.Instance;
 
     public string Location => Path;
 

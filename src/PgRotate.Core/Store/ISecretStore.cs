@@ -26,6 +26,19 @@ public interface ISecretStore : IAsyncDisposable
     /// <summary>Who acts through this store (e.g. <c>cli:alice</c>), recorded with each history entry; null when unknown.</summary>
     string? Actor { get; set; }
 
+    /// <summary>
+    /// The same store (connections, lock, key) acting for someone else: a server handling requests from several tokens
+    /// at once takes one view per request instead of changing <see cref="Actor"/> under the others' feet. Disposing a
+    /// view releases nothing shared.
+    /// </summary>
+    ISecretStore WithActor(string? actor);
+
+    /// <summary>The store's append-only, hash-chained audit log.</summary>
+    PgRotate.Audit.IAuditLog Audit { get; }
+
+    /// <summary>Tells watchers that a secret's versions changed, whichever process (or machine) changed them.</summary>
+    IStoreChanges Changes { get; }
+
     // Targets.
 
     Task AddTargetAsync(Target target, CancellationToken cancellationToken);

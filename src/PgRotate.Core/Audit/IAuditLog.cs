@@ -1,0 +1,17 @@
+namespace PgRotate.Audit;
+
+/// <summary>
+/// An append-only log in the store, each entry chained to the one before it so that an edit, deletion, insertion or
+/// reordering is found by <see cref="VerifyAsync"/>.
+/// </summary>
+public interface IAuditLog
+{
+    /// <summary>Appends one entry after the last one, whichever process appended that.</summary>
+    Task<AuditEntry> AppendAsync(AuditRecord record, CancellationToken cancellationToken);
+
+    /// <summary>Entries after <paramref name="afterSequence"/> (0 for the start), oldest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<AuditEntry>> ListAsync(long afterSequence, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Checks the whole chain and names the first entry that does not follow from the ones before it.</summary>
+    Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken);
+}
