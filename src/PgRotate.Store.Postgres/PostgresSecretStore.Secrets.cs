@@ -60,8 +60,8 @@ public sealed partial class PostgresSecretStore
             return 0;
         }
 
-        await ExecuteAsync(db, transaction, $"DELETE FROM {_tables.Versions} WHERE secret = $1", cancellationToken, name).ConfigureAwait(false);
-        await ExecuteAsync(db, transaction, $"DELETE FROM {_tables.History} WHERE secret = $1", cancellationToken, name).ConfigureAwait(false);
+        await ExecuteAsync(db, transaction, $"DELETE FROM {_tables.Versions} WHERE owner = 'secret' AND secret = $1", cancellationToken, name).ConfigureAwait(false);
+        await ExecuteAsync(db, transaction, $"DELETE FROM {_tables.History} WHERE owner = 'secret' AND secret = $1", cancellationToken, name).ConfigureAwait(false);
         return await ExecuteAsync(db, transaction, $"DELETE FROM {_tables.Secrets} WHERE name = $1", cancellationToken, name).ConfigureAwait(false);
     }
 

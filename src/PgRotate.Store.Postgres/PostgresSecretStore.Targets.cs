@@ -22,50 +22,24 @@ public sealed partial class PostgresSecretStore
         }
     }, cancellationToken);
 
-    /// <summary>Step "create" of <c>target rotate-admin</c>: the new admin password, stored before the server changes.</summary>
-    public Task SetTargetPendingPasswordAsync(string name, SecretText password, CancellationToken cancellationToken) => WriteAsync(async (db, transaction) =>
-    {
-        var changed = await ExecuteAsync(db, transaction, $"UPDATE {_tables.Targets} SET pending_password = $2, updated_at = $3 WHERE name = $1",
-            cancellationToken, name, _values.SealTargetPendingPassword(name, password), Now()).ConfigureAwait(false);
-        if (changed == 0)
-        {
-            throw TargetNotFound(name);
-        }
-    }, cancellationToken);
-
-    public Task<SecretText?> FindTargetPendingPasswordAsync(string name, CancellationToken cancellationToken) => ReadAsync(async db =>
-        await ScalarAsync<byte[]>(db, null, $"SELECT pending_password FROM {_tables.Targets} WHERE name = $1", cancellationToken, name).ConfigureAwait(false) is { } sealedValue
-            ? _values.OpenTargetPendingPassword(sealedValue, name)
-            : null, cancellationToken);
-
-    /// <summary>Step "finish" of <c>target rotate-admin</c>: the pending password becomes the admin password, in one transaction.</summary>
-    public Task PromoteTargetPasswordAsync(string name, CancellationToken cancellationToken) => WriteAsync(async (db, transaction) =>
-    {
-        var sealedPending = await ScalarAsync<byte[]>(db, transaction, $"SELECT pending_password FROM {_tables.Targets} WHERE name = $1 FOR UPDATE", cancellationToken, name).ConfigureAwait(false);
-        if (sealedPending is null)
-        {
-            return;
-        }
-
-        var pending = _values.OpenTargetPendingPassword(sealedPending, name);
-        await ExecuteAsync(db, transaction, $"UPDATE {_tables.Targets} SET password = $2, pending_password = NULL, updated_at = $3 WHERE name = $1",
-            cancellationToken, name, _values.SealTargetPassword(name, pending), Now()).ConfigureAwait(false);
-    }, cancellationToken);
-
     /// <summary>
     /// <c>target update</c>: a new connection string, admin user and/or password, with the row's MAC recomputed. A new
-    /// password also drops a pending one left by an interrupted <c>target rotate-admin</c>.
+    /// password also marks failed a pending admin version left by an interrupted <c>target rotate-admin</c>.
     /// </summary>
     public Task UpdateTargetAsync(Target target, bool newPassword, CancellationToken cancellationToken) => WriteAsync(async (db, transaction) =>
     {
         var changed = await ExecuteAsync(db, transaction,
-            $"UPDATE {_tables.Targets} SET connection_string = $2, username = $3, password = $4, mac = $5, updated_at = $6"
-            + (newPassword ? ", pending_password = NULL" : "") + " WHERE name = $1",
+            $"UPDATE {_tables.Targets} SET connection_string = $2, username = $3, password = $4, mac = $5, updated_at = $6 WHERE name = $1",
             cancellationToken, target.Name, target.ConnectionString, target.Username, _values.SealTargetPassword(target.Name, target.Password),
             _values.TargetMac(target.Name, target.ConnectionString, target.Username), Now()).ConfigureAwait(false);
         if (changed == 0)
         {
             throw TargetNotFound(target.Name);
+        }
+
+        if (newPassword)
+        {
+            await SupersedeAdminVersionsAsync(db, transaction, target.Name, cancellationToken).ConfigureAwait(false);
         }
     }, cancellationToken);
 
@@ -100,6 +74,8 @@ public sealed partial class PostgresSecretStore
             await DeleteSecretRowsAsync(db, transaction, secret, cancellationToken).ConfigureAwait(false);
         }
 
+        await ExecuteAsync(db, transaction, $"DELETE FROM {_tables.Versions} WHERE owner = 'target' AND secret = $1", cancellationToken, name).ConfigureAwait(false);
+        await ExecuteAsync(db, transaction, $"DELETE FROM {_tables.History} WHERE owner = 'target' AND secret = $1", cancellationToken, name).ConfigureAwait(false);
         await ExecuteAsync(db, transaction, $"DELETE FROM {_tables.Targets} WHERE name = $1", cancellationToken, name).ConfigureAwait(false);
         return secrets;
     }, cancellationToken);

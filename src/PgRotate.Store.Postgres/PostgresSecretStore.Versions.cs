@@ -11,10 +11,10 @@ public sealed partial class PostgresSecretStore
     private const string VersionColumns = "secret, version, username, password, stage, created_at, activated_at, valid_until";
 
     public Task<IReadOnlyList<SecretVersion>> ListVersionsAsync(string secret, CancellationToken cancellationToken) =>
-        ReadAsync(db => QueryVersionsAsync(db, null, "WHERE secret = $1 ORDER BY version", cancellationToken, secret), cancellationToken);
+        ReadAsync(db => QueryVersionsAsync(db, null, VersionOwner.Secret, "AND secret = $1 ORDER BY version", cancellationToken, secret), cancellationToken);
 
     public async Task<SecretVersion?> FindVersionAsync(string secret, Stage stage, CancellationToken cancellationToken) =>
-        (await ReadAsync(db => QueryVersionsAsync(db, null, "WHERE secret = $1 AND stage = $2", cancellationToken, secret, stage.WireName()), cancellationToken).ConfigureAwait(false))
+        (await ReadAsync(db => QueryVersionsAsync(db, null, VersionOwner.Secret, "AND secret = $1 AND stage = $2", cancellationToken, secret, stage.WireName()), cancellationToken).ConfigureAwait(false))
         .SingleOrDefault();
 
     /// <summary>
@@ -31,8 +31,8 @@ public sealed partial class PostgresSecretStore
             {
                 BatchCommand($"SELECT {SecretColumns} FROM {_tables.Secrets} WHERE name = $1", secret),
                 BatchCommand($"SELECT {TargetColumns} FROM {_tables.Targets} WHERE name = (SELECT target FROM {_tables.Secrets} WHERE name = $1)", secret),
-                BatchCommand($"SELECT {VersionColumns} FROM {_tables.Versions} WHERE secret = $1 AND stage IN ('current', 'pending')", secret),
-                BatchCommand($"SELECT coalesce(max(version), 0) FROM {_tables.Versions} WHERE secret = $1", secret),
+                BatchCommand($"SELECT {VersionColumns} FROM {_tables.Versions} WHERE owner = 'secret' AND secret = $1 AND stage IN ('current', 'pending')", secret),
+                BatchCommand($"SELECT coalesce(max(version), 0) FROM {_tables.Versions} WHERE owner = 'secret' AND secret = $1", secret),
             },
         };
         IReadOnlyList<Secret> secrets;
@@ -45,7 +45,7 @@ public sealed partial class PostgresSecretStore
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
             targets = await ReadTargetsAsync(reader, cancellationToken).ConfigureAwait(false);
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-            live = await ReadVersionsAsync(reader, cancellationToken).ConfigureAwait(false);
+            live = await ReadVersionsAsync(reader, VersionOwner.Secret, cancellationToken).ConfigureAwait(false);
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             highest = reader.GetInt32(0);
@@ -67,7 +67,7 @@ public sealed partial class PostgresSecretStore
     public Task<IReadOnlySet<string>> ListInterruptedRotationsAsync(CancellationToken cancellationToken) => ReadAsync<IReadOnlySet<string>>(async db =>
     {
         await using var command = Command(db, null,
-            $"SELECT p.secret FROM {_tables.Versions} p WHERE p.stage = 'pending' AND EXISTS (SELECT 1 FROM {_tables.Versions} c WHERE c.secret = p.secret AND c.stage = 'current')");
+            $"SELECT p.secret FROM {_tables.Versions} p WHERE p.owner = 'secret' AND p.stage = 'pending' AND EXISTS (SELECT 1 FROM {_tables.Versions} c WHERE c.owner = 'secret' AND c.secret = p.secret AND c.stage = 'current')");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var names = new HashSet<string>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -100,7 +100,7 @@ public sealed partial class PostgresSecretStore
 
         try
         {
-            await InsertVersionAsync(db, transaction, version, cancellationToken).ConfigureAwait(false);
+            await InsertVersionAsync(db, transaction, VersionOwner.Secret, version, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -111,43 +111,58 @@ public sealed partial class PostgresSecretStore
     }, cancellationToken);
 
     /// <summary>
-    /// Step "finish", in one transaction under the secret's row lock: the pending version becomes current, the current
-    /// one previous (with its grace end) or retired, the old previous retired, the next rotation set, history written.
-    /// Nothing when the version is no longer pending: another rotator (or an earlier, interrupted finish) promoted it.
+    /// Step "finish", in one transaction under the owner's row lock (the secret's, or the target's for an admin
+    /// password): the pending version becomes current, the current one previous (with its grace end) or retired, the old
+    /// previous retired, history written; for a secret the next rotation is set, for a target the promoted password
+    /// becomes the one it connects with. Nothing when the version is no longer pending: another rotator (or an earlier,
+    /// interrupted finish) promoted it.
     /// </summary>
     public Task PromoteAsync(Promotion promotion, CancellationToken cancellationToken) => WriteAsync(async (db, transaction) =>
     {
-        var secret = promotion.Secret;
-        if (!await LockSecretAsync(db, transaction, secret, cancellationToken).ConfigureAwait(false))
+        var (name, owner) = (promotion.Secret, promotion.Owner);
+        var locked = owner == VersionOwner.Target
+            ? await LockTargetAsync(db, transaction, name, cancellationToken).ConfigureAwait(false)
+            : await LockSecretAsync(db, transaction, name, cancellationToken).ConfigureAwait(false);
+        if (!locked)
         {
             return;
         }
 
         // Read after the row lock is granted: READ COMMITTED gives this statement a snapshot that includes whatever the
         // previous holder of the lock committed.
-        var stage = await ScalarAsync<string>(db, transaction, $"SELECT stage FROM {_tables.Versions} WHERE secret = $1 AND version = $2", cancellationToken,
-            secret, promotion.PendingVersion).ConfigureAwait(false);
-        if (stage != "pending")
+        var pending = (await QueryVersionsAsync(db, transaction, owner, "AND secret = $1 AND version = $2", cancellationToken, name, promotion.PendingVersion).ConfigureAwait(false))
+            .SingleOrDefault();
+        if (pending?.Stage != Stage.Pending)
         {
             return;
         }
 
-        await ExecuteAsync(db, transaction, $"UPDATE {_tables.Versions} SET stage = 'retired' WHERE secret = $1 AND stage = 'previous'", cancellationToken, secret).ConfigureAwait(false);
-        await ExecuteAsync(db, transaction, $"UPDATE {_tables.Versions} SET stage = $2, valid_until = $3, grace_applied = $4 WHERE secret = $1 AND stage = 'current'", cancellationToken,
-            secret, promotion.KeepPrevious ? "previous" : "retired", Utc(promotion.PreviousValidUntil),
-            !(promotion.KeepPrevious && promotion.PreviousValidUntil is not null)).ConfigureAwait(false);
-        await ExecuteAsync(db, transaction, $"UPDATE {_tables.Versions} SET stage = 'current', activated_at = $3 WHERE secret = $1 AND version = $2", cancellationToken,
-            secret, promotion.PendingVersion, Now()).ConfigureAwait(false);
-        await ExecuteAsync(db, transaction, $"UPDATE {_tables.Secrets} SET next_rotation_at = $2 WHERE name = $1", cancellationToken,
-            secret, Utc(promotion.NextRotationAt)).ConfigureAwait(false);
-        await AppendHistoryAsync(db, transaction, secret, promotion.PendingVersion, promotion.Event, promotion.Detail, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(db, transaction, $"UPDATE {_tables.Versions} SET stage = 'retired' WHERE owner = $2 AND secret = $1 AND stage = 'previous'", cancellationToken,
+            name, owner.WireName()).ConfigureAwait(false);
+        await ExecuteAsync(db, transaction, $"UPDATE {_tables.Versions} SET stage = $2, valid_until = $3, grace_applied = $4 WHERE owner = $5 AND secret = $1 AND stage = 'current'", cancellationToken,
+            name, promotion.KeepPrevious ? "previous" : "retired", Utc(promotion.PreviousValidUntil),
+            !(promotion.KeepPrevious && promotion.PreviousValidUntil is not null), owner.WireName()).ConfigureAwait(false);
+        await ExecuteAsync(db, transaction, $"UPDATE {_tables.Versions} SET stage = 'current', activated_at = $3 WHERE owner = $4 AND secret = $1 AND version = $2", cancellationToken,
+            name, promotion.PendingVersion, Now(), owner.WireName()).ConfigureAwait(false);
+        if (owner == VersionOwner.Target)
+        {
+            await ExecuteAsync(db, transaction, $"UPDATE {_tables.Targets} SET password = $2, updated_at = $3 WHERE name = $1", cancellationToken,
+                name, _values.SealTargetPassword(name, pending.Password), Now()).ConfigureAwait(false);
+        }
+        else
+        {
+            await ExecuteAsync(db, transaction, $"UPDATE {_tables.Secrets} SET next_rotation_at = $2 WHERE name = $1", cancellationToken,
+                name, Utc(promotion.NextRotationAt)).ConfigureAwait(false);
+        }
+
+        await AppendHistoryAsync(db, transaction, owner, name, promotion.PendingVersion, promotion.Event, promotion.Detail, cancellationToken).ConfigureAwait(false);
     }, cancellationToken);
 
     /// <summary>A pending version whose test failed: marked failed, never promoted; a scheduled secret is next tried at <paramref name="retryAt"/>.</summary>
     public Task MarkFailedAsync(string secret, int version, string reason, DateTimeOffset? retryAt, CancellationToken cancellationToken) => WriteAsync(async (db, transaction) =>
     {
         await LockSecretAsync(db, transaction, secret, cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(db, transaction, $"UPDATE {_tables.Versions} SET stage = 'failed' WHERE secret = $1 AND version = $2 AND stage = 'pending'", cancellationToken,
+        await ExecuteAsync(db, transaction, $"UPDATE {_tables.Versions} SET stage = 'failed' WHERE owner = 'secret' AND secret = $1 AND version = $2 AND stage = 'pending'", cancellationToken,
             secret, version).ConfigureAwait(false);
         if (retryAt is { } at)
         {
@@ -162,7 +177,7 @@ public sealed partial class PostgresSecretStore
     public Task<IReadOnlyList<UnappliedGrace>> ListUnappliedGraceAsync(CancellationToken cancellationToken) => ReadAsync<IReadOnlyList<UnappliedGrace>>(async db =>
     {
         await using var command = Command(db, null,
-            $"SELECT secret, version, username, valid_until, password FROM {_tables.Versions} WHERE stage = 'previous' AND NOT grace_applied AND valid_until IS NOT NULL ORDER BY secret");
+            $"SELECT secret, version, username, valid_until, password FROM {_tables.Versions} WHERE owner = 'secret' AND stage = 'previous' AND NOT grace_applied AND valid_until IS NOT NULL ORDER BY secret");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var result = new List<UnappliedGrace>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -184,19 +199,22 @@ public sealed partial class PostgresSecretStore
     public Task MarkGraceAppliedAsync(string secret, int version, CancellationToken cancellationToken) => WriteAsync(async (db, transaction) =>
     {
         await ExecuteAsync(db, transaction, "SET LOCAL synchronous_commit = off", cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(db, transaction, $"UPDATE {_tables.Versions} SET grace_applied = true WHERE secret = $1 AND version = $2", cancellationToken, secret, version).ConfigureAwait(false);
+        await ExecuteAsync(db, transaction, $"UPDATE {_tables.Versions} SET grace_applied = true WHERE owner = 'secret' AND secret = $1 AND version = $2", cancellationToken, secret, version).ConfigureAwait(false);
     }, cancellationToken);
 
     public Task AppendHistoryAsync(string secret, int? version, string @event, string? detail, CancellationToken cancellationToken) =>
         WriteAsync((db, transaction) => AppendHistoryAsync(db, transaction, secret, version, @event, detail, cancellationToken), cancellationToken);
 
     /// <summary>A secret's history, oldest first: only entries at or after <paramref name="since"/>, only the last <paramref name="limit"/>.</summary>
-    public Task<IReadOnlyList<HistoryEntry>> ListHistoryAsync(string secret, DateTimeOffset? since, int? limit, CancellationToken cancellationToken) => ReadAsync<IReadOnlyList<HistoryEntry>>(async db =>
+    public Task<IReadOnlyList<HistoryEntry>> ListHistoryAsync(string secret, DateTimeOffset? since, int? limit, CancellationToken cancellationToken) =>
+        ListHistoryAsync(VersionOwner.Secret, secret, since, limit, cancellationToken);
+
+    private Task<IReadOnlyList<HistoryEntry>> ListHistoryAsync(VersionOwner owner, string name, DateTimeOffset? since, int? limit, CancellationToken cancellationToken) => ReadAsync<IReadOnlyList<HistoryEntry>>(async db =>
     {
         // LIMIT NULL is no limit.
         await using var command = Command(db, null,
-            $"SELECT id, secret, version, event, detail, at, actor FROM (SELECT * FROM {_tables.History} WHERE secret = $1 AND ($2::timestamptz IS NULL OR at >= $2::timestamptz) ORDER BY id DESC LIMIT $3::integer) h ORDER BY id",
-            secret, Utc(since), limit);
+            $"SELECT id, secret, version, event, detail, at, actor FROM (SELECT * FROM {_tables.History} WHERE owner = $4 AND secret = $1 AND ($2::timestamptz IS NULL OR at >= $2::timestamptz) ORDER BY id DESC LIMIT $3::integer) h ORDER BY id",
+            name, Utc(since), limit, owner.WireName());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var entries = new List<HistoryEntry>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -212,25 +230,35 @@ public sealed partial class PostgresSecretStore
     }, cancellationToken);
 
     private Task<int> AppendHistoryAsync(NpgsqlConnection db, NpgsqlTransaction transaction, string secret, int? version, string @event, string? detail, CancellationToken cancellationToken) =>
-        ExecuteAsync(db, transaction, $"INSERT INTO {_tables.History}(secret, version, event, detail, at, actor) VALUES ($1, $2::integer, $3, $4, $5, $6)", cancellationToken,
-            secret, version, @event, detail, Now(), Actor);
+        AppendHistoryAsync(db, transaction, VersionOwner.Secret, secret, version, @event, detail, cancellationToken);
+
+    private Task<int> AppendHistoryAsync(NpgsqlConnection db, NpgsqlTransaction transaction, VersionOwner owner, string name, int? version, string @event, string? detail, CancellationToken cancellationToken) =>
+        ExecuteAsync(db, transaction, $"INSERT INTO {_tables.History}(owner, secret, version, event, detail, at, actor) VALUES ($7, $1, $2::integer, $3, $4, $5, $6)", cancellationToken,
+            name, version, @event, detail, Now(), Actor, owner.WireName());
 
     private Task<int> InsertVersionAsync(NpgsqlConnection db, NpgsqlTransaction transaction, SecretVersion version, CancellationToken cancellationToken) =>
-        ExecuteAsync(db, transaction,
-            $"INSERT INTO {_tables.Versions}({VersionColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz)", cancellationToken,
-            version.Secret, version.Number, version.Username,
-            _values.SealVersionPassword(version.Secret, version.Number, version.Username, version.Password),
-            version.Stage.WireName(), Utc(version.CreatedAt), Utc(version.ActivatedAt), Utc(version.ValidUntil));
+        InsertVersionAsync(db, transaction, VersionOwner.Secret, version, cancellationToken);
 
-    private async Task<IReadOnlyList<SecretVersion>> QueryVersionsAsync(NpgsqlConnection db, NpgsqlTransaction? transaction, string where, CancellationToken cancellationToken, params object?[] values)
+    private Task<int> InsertVersionAsync(NpgsqlConnection db, NpgsqlTransaction transaction, VersionOwner owner, SecretVersion version, CancellationToken cancellationToken) =>
+        ExecuteAsync(db, transaction,
+            $"INSERT INTO {_tables.Versions}(owner, {VersionColumns}) VALUES ($9, $1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz)", cancellationToken,
+            version.Secret, version.Number, version.Username,
+            _values.SealVersionPassword(owner, version.Secret, version.Number, version.Username, version.Password),
+            version.Stage.WireName(), Utc(version.CreatedAt), Utc(version.ActivatedAt), Utc(version.ValidUntil), owner.WireName());
+
+    /// <summary>
+    /// The versions of one owner kind; <paramref name="condition"/> continues the WHERE clause ("AND …" over
+    /// <paramref name="values"/> as $1, $2, …, then any ORDER BY). The owner is the parameter after them.
+    /// </summary>
+    private async Task<IReadOnlyList<SecretVersion>> QueryVersionsAsync(NpgsqlConnection db, NpgsqlTransaction? transaction, VersionOwner owner, string condition, CancellationToken cancellationToken, params object?[] values)
     {
-        await using var command = Command(db, transaction, $"SELECT {VersionColumns} FROM {_tables.Versions} {where}", values);
+        await using var command = Command(db, transaction, $"SELECT {VersionColumns} FROM {_tables.Versions} WHERE owner = ${values.Length + 1} {condition}", [.. values, owner.WireName()]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await ReadVersionsAsync(reader, cancellationToken).ConfigureAwait(false);
+        return await ReadVersionsAsync(reader, owner, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads rows of <see cref="VersionColumns"/>; each password is decrypted when first revealed.</summary>
-    private async Task<IReadOnlyList<SecretVersion>> ReadVersionsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<SecretVersion>> ReadVersionsAsync(NpgsqlDataReader reader, VersionOwner owner, CancellationToken cancellationToken)
     {
         var versions = new List<SecretVersion>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -242,7 +270,7 @@ public sealed partial class PostgresSecretStore
             // Listing versions (secret show, a rerun of secret add) must work even when an old, retired version is
             // damaged; a damaged value is reported when something actually needs it.
             versions.Add(new SecretVersion(secret, number, username,
-                SecretText.Deferred(() => _values.OpenVersionPassword(sealedPassword, secret, number, username).Reveal()),
+                SecretText.Deferred(() => _values.OpenVersionPassword(owner, sealedPassword, secret, number, username).Reveal()),
                 StageNames.Parse(reader.GetString(4)), reader.GetFieldValue<DateTimeOffset>(5),
                 reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
                 reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7)));

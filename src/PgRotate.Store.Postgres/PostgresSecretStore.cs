@@ -128,6 +128,7 @@ public sealed partial class PostgresSecretStore : ISecretStore
             await using var transaction = await db.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await PostgresMigrations.LockAsync(db, transaction, connection.Schema, cancellationToken).ConfigureAwait(false);
             await PostgresMigrations.ApplyAsync(db, transaction, connection.Schema, store.Location, cancellationToken).ConfigureAwait(false);
+            await store.MoveLegacyPendingAdminPasswordsAsync(db, transaction, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)

@@ -71,8 +71,8 @@ public sealed partial class SqliteSecretStore
     /// <summary>Deletes a secret's rows; returns how many secret rows went (0 or 1).</summary>
     private async Task<int> DeleteSecretRowsAsync(SqliteConnection connection, SqliteTransaction transaction, string name, CancellationToken cancellationToken)
     {
-        await ExecuteAsync(connection, transaction, "DELETE FROM versions WHERE secret = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
-        await ExecuteAsync(connection, transaction, "DELETE FROM history WHERE secret = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "DELETE FROM versions WHERE owner = 'secret' AND secret = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "DELETE FROM history WHERE owner = 'secret' AND secret = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
         return await ExecuteAsync(connection, transaction, "DELETE FROM secrets WHERE name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
     }
 

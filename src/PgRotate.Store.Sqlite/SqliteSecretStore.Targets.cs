@@ -26,58 +26,20 @@ public sealed partial class SqliteSecretStore
         }
     }
 
-    /// <summary>Step "create" of <c>target rotate-admin</c>: the new admin password, stored before the server changes.</summary>
-    public async Task SetTargetPendingPasswordAsync(string name, SecretText password, CancellationToken cancellationToken)
-    {
-        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var closeConnection = connection.ConfigureAwait(false);
-        var changed = await ExecuteAsync(connection, null, "UPDATE targets SET pending_password = $p, updated_at = $t WHERE name = $n",
-            cancellationToken, ("$n", name), ("$p", _values.SealTargetPendingPassword(name, password)), ("$t", Now())).ConfigureAwait(false);
-        if (changed == 0)
-        {
-            throw TargetNotFound(name);
-        }
-    }
-
-    public async Task<SecretText?> FindTargetPendingPasswordAsync(string name, CancellationToken cancellationToken)
-    {
-        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var closeConnection = connection.ConfigureAwait(false);
-        var command = CreateCommand(connection, null, "SELECT pending_password FROM targets WHERE name = $n", [("$n", name)]);
-        await using var closeCommand = command.ConfigureAwait(false);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is byte[] sealedValue
-            ? _values.OpenTargetPendingPassword(sealedValue, name)
-            : null;
-    }
-
-    /// <summary>Step "finish" of <c>target rotate-admin</c>: the pending password becomes the admin password.</summary>
-    public async Task PromoteTargetPasswordAsync(string name, CancellationToken cancellationToken)
-    {
-        var pending = await FindTargetPendingPasswordAsync(name, cancellationToken).ConfigureAwait(false);
-        if (pending is null)
-        {
-            return;
-        }
-
-        var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var closeConnection = connection.ConfigureAwait(false);
-        await ExecuteAsync(connection, null, "UPDATE targets SET password = $p, pending_password = NULL, updated_at = $t WHERE name = $n",
-            cancellationToken, ("$n", name), ("$p", _values.SealTargetPassword(name, pending)), ("$t", Now())).ConfigureAwait(false);
-    }
-
     /// <summary>
     /// <c>target update</c>: a new connection string, admin user and/or password for an existing target, with its MAC
-    /// recomputed. A new password also drops a pending one left by an interrupted <c>target rotate-admin</c>: the
-    /// operator has just said which password works. Without a new password the pending one stays, since it may be
-    /// the one the server has.
+    /// recomputed. A new password also marks failed a pending admin version left by an interrupted
+    /// <c>target rotate-admin</c>: the operator has just said which password works. Without a new password the pending
+    /// one stays, since it may be the one the server has.
     /// </summary>
     public async Task UpdateTargetAsync(Target target, bool newPassword, CancellationToken cancellationToken)
     {
         var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var closeConnection = connection.ConfigureAwait(false);
-        var changed = await ExecuteAsync(connection, null,
-            "UPDATE targets SET connection_string = $c, username = $u, password = $p, mac = $m, updated_at = $t"
-            + (newPassword ? ", pending_password = NULL" : "") + " WHERE name = $n",
+        var transaction = BeginWriteTransaction(connection);
+        await using var closeTransaction = transaction.ConfigureAwait(false);
+        var changed = await ExecuteAsync(connection, transaction,
+            "UPDATE targets SET connection_string = $c, username = $u, password = $p, mac = $m, updated_at = $t WHERE name = $n",
             cancellationToken, ("$n", target.Name), ("$c", target.ConnectionString), ("$u", target.Username),
             ("$p", _values.SealTargetPassword(target.Name, target.Password)), ("$t", Now()),
             ("$m", _values.TargetMac(target.Name, target.ConnectionString, target.Username))).ConfigureAwait(false);
@@ -85,11 +47,18 @@ public sealed partial class SqliteSecretStore
         {
             throw TargetNotFound(target.Name);
         }
+
+        if (newPassword)
+        {
+            await SupersedeAdminVersionsAsync(connection, transaction, target.Name, cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// <c>target remove</c>: forgets a target, and with <paramref name="withSecrets"/> the secrets registered on it
-    /// (their versions and history too), in one transaction. Without it, a target still in use is refused, naming the
+    /// (their versions and history too) and its own admin versions and history, in one transaction. Without it, a target still in use is refused, naming the
     /// secrets. Returns the names of the secrets removed. Nothing on the server changes.
     /// </summary>
     public async Task<IReadOnlyList<string>> RemoveTargetAsync(string name, bool withSecrets, CancellationToken cancellationToken)
@@ -125,6 +94,8 @@ public sealed partial class SqliteSecretStore
             await DeleteSecretRowsAsync(connection, transaction, secret, cancellationToken).ConfigureAwait(false);
         }
 
+        await ExecuteAsync(connection, transaction, "DELETE FROM versions WHERE owner = 'target' AND secret = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "DELETE FROM history WHERE owner = 'target' AND secret = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
         await ExecuteAsync(connection, transaction, "DELETE FROM targets WHERE name = $n", cancellationToken, ("$n", name)).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return secrets;

@@ -12,14 +12,14 @@ public sealed partial class SqliteSecretStore
     {
         var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var closeConnection = connection.ConfigureAwait(false);
-        return await QueryVersionsAsync(connection, null, "WHERE secret = $s ORDER BY version", cancellationToken, ("$s", secret)).ConfigureAwait(false);
+        return await QueryVersionsAsync(connection, null, VersionOwner.Secret, "AND secret = $s ORDER BY version", cancellationToken, ("$s", secret)).ConfigureAwait(false);
     }
 
     public async Task<SecretVersion?> FindVersionAsync(string secret, Stage stage, CancellationToken cancellationToken)
     {
         var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var closeConnection = connection.ConfigureAwait(false);
-        return (await QueryVersionsAsync(connection, null, "WHERE secret = $s AND stage = $stage", cancellationToken, ("$s", secret), ("$stage", stage.WireName())).ConfigureAwait(false)).SingleOrDefault();
+        return (await QueryVersionsAsync(connection, null, VersionOwner.Secret, "AND secret = $s AND stage = $stage", cancellationToken, ("$s", secret), ("$stage", stage.WireName())).ConfigureAwait(false)).SingleOrDefault();
     }
 
     /// <summary>
@@ -38,14 +38,14 @@ public sealed partial class SqliteSecretStore
             ?? throw SecretNotFound(secret);
         var target = (await QueryTargetsAsync(connection, transaction, "WHERE name = $n", cancellationToken, ("$n", found.Target)).ConfigureAwait(false)).SingleOrDefault()
             ?? throw TargetNotFound(found.Target);
-        var live = await QueryVersionsAsync(connection, transaction, "WHERE secret = $s AND stage IN ('current', 'pending')", cancellationToken, ("$s", secret)).ConfigureAwait(false);
+        var live = await QueryVersionsAsync(connection, transaction, VersionOwner.Secret, "AND secret = $s AND stage IN ('current', 'pending')", cancellationToken, ("$s", secret)).ConfigureAwait(false);
         foreach (var version in live)
         {
             // Decrypted now, before the rotation connects anywhere: this also authenticates each version's login name.
             _ = version.Password.Length;
         }
 
-        var highest = await ScalarAsync<long>(connection, transaction, "SELECT coalesce(max(version), 0) FROM versions WHERE secret = $s", cancellationToken, ("$s", secret)).ConfigureAwait(false);
+        var highest = await ScalarAsync<long>(connection, transaction, "SELECT coalesce(max(version), 0) FROM versions WHERE owner = 'secret' AND secret = $s", cancellationToken, ("$s", secret)).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new RotationState(found, target, live.SingleOrDefault(v => v.Stage == Stage.Current), live.SingleOrDefault(v => v.Stage == Stage.Pending), (int)highest);
     }
@@ -59,7 +59,7 @@ public sealed partial class SqliteSecretStore
         var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var closeConnection = connection.ConfigureAwait(false);
         var command = CreateCommand(connection, null,
-            "SELECT p.secret FROM versions p WHERE p.stage = 'pending' AND EXISTS (SELECT 1 FROM versions c WHERE c.secret = p.secret AND c.stage = 'current')", []);
+            "SELECT p.secret FROM versions p WHERE p.owner = 'secret' AND p.stage = 'pending' AND EXISTS (SELECT 1 FROM versions c WHERE c.owner = 'secret' AND c.secret = p.secret AND c.stage = 'current')", []);
         await using var closeCommand = command.ConfigureAwait(false);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var closeReader = reader.ConfigureAwait(false);
@@ -90,42 +90,57 @@ public sealed partial class SqliteSecretStore
         await using var closeTransaction = transaction.ConfigureAwait(false);
         try
         {
-            await InsertVersionAsync(connection, transaction, version, cancellationToken).ConfigureAwait(false);
+            await InsertVersionAsync(connection, transaction, VersionOwner.Secret, version, cancellationToken).ConfigureAwait(false);
         }
         catch (SqliteException e) when (e.SqliteErrorCode == 19)
         {
             throw new PgRotateException(ErrorCode.RotationInProgress, $"secret {version.Secret} already has a pending version", e);
         }
 
-        await AppendHistoryAsync(connection, transaction, version.Secret, version.Number, "pending", $"login {version.Username}", cancellationToken).ConfigureAwait(false);
+        await AppendHistoryAsync(connection, transaction, VersionOwner.Secret, version.Secret, version.Number, "pending", $"login {version.Username}", cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Step "finish", in one transaction: see <see cref="Promotion"/>.</summary>
+    /// <summary>
+    /// Step "finish", in one transaction: see <see cref="Promotion"/>. For a target's admin password the promoted
+    /// version's password also becomes the target's, in the same transaction, so the two never disagree.
+    /// </summary>
     public async Task PromoteAsync(Promotion promotion, CancellationToken cancellationToken)
     {
         var (secret, pendingVersion, previousValidUntil, nextRotationAt, detail, keepPrevious, @event) = promotion;
+        var owner = promotion.Owner.WireName();
         var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var closeConnection = connection.ConfigureAwait(false);
         var transaction = BeginWriteTransaction(connection);
         await using var closeTransaction = transaction.ConfigureAwait(false);
         var now = Now();
-        var pending = await ScalarAsync<string>(connection, transaction, "SELECT stage FROM versions WHERE secret = $s AND version = $v", cancellationToken, ("$s", secret), ("$v", pendingVersion)).ConfigureAwait(false);
-        if (pending != "pending")
+        var pending = (await QueryVersionsAsync(connection, transaction, promotion.Owner, "AND secret = $s AND version = $v", cancellationToken,
+            ("$s", secret), ("$v", pendingVersion)).ConfigureAwait(false)).SingleOrDefault();
+        if (pending?.Stage != Stage.Pending)
         {
             // Already promoted by an earlier, interrupted finish: nothing to do.
             return;
         }
 
-        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'retired' WHERE secret = $s AND stage = 'previous'", cancellationToken, ("$s", secret)).ConfigureAwait(false);
-        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = $stage, valid_until = $u, grace_applied = $applied WHERE secret = $s AND stage = 'current'", cancellationToken,
-            ("$s", secret), ("$stage", keepPrevious ? "previous" : "retired"), ("$u", previousValidUntil is { } until ? Format(until) : null),
+        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'retired' WHERE owner = $o AND secret = $s AND stage = 'previous'", cancellationToken,
+            ("$o", owner), ("$s", secret)).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = $stage, valid_until = $u, grace_applied = $applied WHERE owner = $o AND secret = $s AND stage = 'current'", cancellationToken,
+            ("$o", owner), ("$s", secret), ("$stage", keepPrevious ? "previous" : "retired"), ("$u", previousValidUntil is { } until ? Format(until) : null),
             ("$applied", keepPrevious && previousValidUntil is not null ? 0 : 1)).ConfigureAwait(false);
-        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'current', activated_at = $now WHERE secret = $s AND version = $v", cancellationToken,
-            ("$s", secret), ("$v", pendingVersion), ("$now", now)).ConfigureAwait(false);
-        await ExecuteAsync(connection, transaction, "UPDATE secrets SET next_rotation_at = $next WHERE name = $s", cancellationToken,
-            ("$s", secret), ("$next", nextRotationAt is { } next ? Format(next) : null)).ConfigureAwait(false);
-        await AppendHistoryAsync(connection, transaction, secret, pendingVersion, @event, detail, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'current', activated_at = $now WHERE owner = $o AND secret = $s AND version = $v", cancellationToken,
+            ("$o", owner), ("$s", secret), ("$v", pendingVersion), ("$now", now)).ConfigureAwait(false);
+        if (promotion.Owner == VersionOwner.Target)
+        {
+            await ExecuteAsync(connection, transaction, "UPDATE targets SET password = $p, updated_at = $now WHERE name = $s", cancellationToken,
+                ("$s", secret), ("$p", _values.SealTargetPassword(secret, pending.Password)), ("$now", now)).ConfigureAwait(false);
+        }
+        else
+        {
+            await ExecuteAsync(connection, transaction, "UPDATE secrets SET next_rotation_at = $next WHERE name = $s", cancellationToken,
+                ("$s", secret), ("$next", nextRotationAt is { } next ? Format(next) : null)).ConfigureAwait(false);
+        }
+
+        await AppendHistoryAsync(connection, transaction, promotion.Owner, secret, pendingVersion, @event, detail, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -139,7 +154,7 @@ public sealed partial class SqliteSecretStore
         await using var closeConnection = connection.ConfigureAwait(false);
         var transaction = BeginWriteTransaction(connection);
         await using var closeTransaction = transaction.ConfigureAwait(false);
-        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'failed' WHERE secret = $s AND version = $v AND stage = 'pending'", cancellationToken,
+        await ExecuteAsync(connection, transaction, "UPDATE versions SET stage = 'failed' WHERE owner = 'secret' AND secret = $s AND version = $v AND stage = 'pending'", cancellationToken,
             ("$s", secret), ("$v", version)).ConfigureAwait(false);
         if (retryAt is { } at)
         {
@@ -147,7 +162,7 @@ public sealed partial class SqliteSecretStore
                 ("$s", secret), ("$at", Format(at))).ConfigureAwait(false);
         }
 
-        await AppendHistoryAsync(connection, transaction, secret, version, "failed", reason, cancellationToken).ConfigureAwait(false);
+        await AppendHistoryAsync(connection, transaction, VersionOwner.Secret, secret, version, "failed", reason, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -157,7 +172,7 @@ public sealed partial class SqliteSecretStore
         var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var closeConnection = connection.ConfigureAwait(false);
         var command = CreateCommand(connection, null,
-            "SELECT secret, version, username, valid_until, password FROM versions WHERE stage = 'previous' AND grace_applied = 0 AND valid_until IS NOT NULL ORDER BY secret", []);
+            "SELECT secret, version, username, valid_until, password FROM versions WHERE owner = 'secret' AND stage = 'previous' AND grace_applied = 0 AND valid_until IS NOT NULL ORDER BY secret", []);
         await using var closeCommand = command.ConfigureAwait(false);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var closeReader = reader.ConfigureAwait(false);
@@ -182,7 +197,7 @@ public sealed partial class SqliteSecretStore
     {
         var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var closeConnection = connection.ConfigureAwait(false);
-        await ExecuteAsync(connection, null, "PRAGMA synchronous = NORMAL; UPDATE versions SET grace_applied = 1 WHERE secret = $s AND version = $v", cancellationToken,
+        await ExecuteAsync(connection, null, "PRAGMA synchronous = NORMAL; UPDATE versions SET grace_applied = 1 WHERE owner = 'secret' AND secret = $s AND version = $v", cancellationToken,
             ("$s", secret), ("$v", version)).ConfigureAwait(false);
     }
 
@@ -190,22 +205,25 @@ public sealed partial class SqliteSecretStore
     {
         var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var closeConnection = connection.ConfigureAwait(false);
-        await AppendHistoryAsync(connection, null, secret, version, @event, detail, cancellationToken).ConfigureAwait(false);
+        await AppendHistoryAsync(connection, null, VersionOwner.Secret, secret, version, @event, detail, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// A secret's history, oldest first: with <paramref name="since"/> only entries at or after it, with
     /// <paramref name="limit"/> only the most recent that many.
     /// </summary>
-    public async Task<IReadOnlyList<HistoryEntry>> ListHistoryAsync(string secret, DateTimeOffset? since, int? limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<HistoryEntry>> ListHistoryAsync(string secret, DateTimeOffset? since, int? limit, CancellationToken cancellationToken) =>
+        ListHistoryAsync(VersionOwner.Secret, secret, since, limit, cancellationToken);
+
+    private async Task<IReadOnlyList<HistoryEntry>> ListHistoryAsync(VersionOwner owner, string name, DateTimeOffset? since, int? limit, CancellationToken cancellationToken)
     {
         var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var closeConnection = connection.ConfigureAwait(false);
         // Times are stored as fixed-width UTC text ("O" format), so comparing the text compares the times. SQLite's
         // LIMIT -1 means no limit.
         var command = CreateCommand(connection, null,
-            "SELECT * FROM (SELECT id, secret, version, event, detail, at, actor FROM history WHERE secret = $s AND ($since IS NULL OR at >= $since) ORDER BY id DESC LIMIT $limit) ORDER BY id",
-            [("$s", secret), ("$since", since is { } from ? Format(from) : null), ("$limit", limit ?? -1)]);
+            "SELECT * FROM (SELECT id, secret, version, event, detail, at, actor FROM history WHERE owner = $o AND secret = $s AND ($since IS NULL OR at >= $since) ORDER BY id DESC LIMIT $limit) ORDER BY id",
+            [("$o", owner.WireName()), ("$s", name), ("$since", since is { } from ? Format(from) : null), ("$limit", limit ?? -1)]);
         await using var closeCommand = command.ConfigureAwait(false);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var closeReader = reader.ConfigureAwait(false);
@@ -223,22 +241,29 @@ public sealed partial class SqliteSecretStore
     }
 
     private Task AppendHistoryAsync(SqliteConnection connection, SqliteTransaction? transaction, string secret, int? version, string @event, string? detail, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, transaction, "INSERT INTO history(secret, version, event, detail, at, actor) VALUES ($s, $v, $e, $d, $t, $a)", cancellationToken,
-            ("$s", secret), ("$v", version), ("$e", @event), ("$d", detail), ("$t", Now()), ("$a", Actor));
+        AppendHistoryAsync(connection, transaction, VersionOwner.Secret, secret, version, @event, detail, cancellationToken);
+
+    private Task AppendHistoryAsync(SqliteConnection connection, SqliteTransaction? transaction, VersionOwner owner, string name, int? version, string @event, string? detail, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, transaction, "INSERT INTO history(owner, secret, version, event, detail, at, actor) VALUES ($o, $s, $v, $e, $d, $t, $a)", cancellationToken,
+            ("$o", owner.WireName()), ("$s", name), ("$v", version), ("$e", @event), ("$d", detail), ("$t", Now()), ("$a", Actor));
 
     private Task InsertVersionAsync(SqliteConnection connection, SqliteTransaction transaction, SecretVersion version, CancellationToken cancellationToken) =>
+        InsertVersionAsync(connection, transaction, VersionOwner.Secret, version, cancellationToken);
+
+    private Task InsertVersionAsync(SqliteConnection connection, SqliteTransaction transaction, VersionOwner owner, SecretVersion version, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, transaction,
-            "INSERT INTO versions(secret, version, username, password, stage, created_at, activated_at, valid_until) VALUES ($s, $v, $u, $p, $stage, $c, $a, $until)",
+            "INSERT INTO versions(owner, secret, version, username, password, stage, created_at, activated_at, valid_until) VALUES ($o, $s, $v, $u, $p, $stage, $c, $a, $until)",
             cancellationToken,
-            ("$s", version.Secret), ("$v", version.Number), ("$u", version.Username),
-            ("$p", _values.SealVersionPassword(version.Secret, version.Number, version.Username, version.Password)),
+            ("$o", owner.WireName()), ("$s", version.Secret), ("$v", version.Number), ("$u", version.Username),
+            ("$p", _values.SealVersionPassword(owner, version.Secret, version.Number, version.Username, version.Password)),
             ("$stage", version.Stage.WireName()), ("$c", Format(version.CreatedAt)),
             ("$a", version.ActivatedAt is { } a ? Format(a) : null), ("$until", version.ValidUntil is { } u ? Format(u) : null));
 
-    private async Task<IReadOnlyList<SecretVersion>> QueryVersionsAsync(SqliteConnection connection, SqliteTransaction? transaction, string where, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    /// <summary>The versions of one owner kind; <paramref name="condition"/> continues the WHERE clause ("AND …", then any ORDER BY).</summary>
+    private async Task<IReadOnlyList<SecretVersion>> QueryVersionsAsync(SqliteConnection connection, SqliteTransaction? transaction, VersionOwner owner, string condition, CancellationToken cancellationToken, params (string, object?)[] parameters)
     {
         var command = CreateCommand(connection, transaction,
-            $"SELECT secret, version, username, password, stage, created_at, activated_at, valid_until FROM versions {where}", parameters);
+            $"SELECT secret, version, username, password, stage, created_at, activated_at, valid_until FROM versions WHERE owner = $owner {condition}", [.. parameters, ("$owner", owner.WireName())]);
         await using var closeCommand = command.ConfigureAwait(false);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var closeReader = reader.ConfigureAwait(false);
@@ -252,7 +277,7 @@ public sealed partial class SqliteSecretStore
             // Decrypted when first revealed: listing versions (secret show, a rerun of secret add) must work even when
             // an old, retired version is damaged; a damaged value is reported when something actually needs it.
             versions.Add(new SecretVersion(secret, number, username,
-                SecretText.Deferred(() => _values.OpenVersionPassword(sealedPassword, secret, number, username).Reveal()),
+                SecretText.Deferred(() => _values.OpenVersionPassword(owner, sealedPassword, secret, number, username).Reveal()),
                 StageNames.Parse(reader.GetString(4)), ParseTime(reader.GetString(5)),
                 reader.IsDBNull(6) ? null : ParseTime(reader.GetString(6)),
                 reader.IsDBNull(7) ? null : ParseTime(reader.GetString(7))));

@@ -136,6 +136,8 @@ public sealed partial class SqliteSecretStore : ISecretStore
             {
                 await store.AuthenticateExistingRowsAsync(connection, legacyKeyCheck, cancellationToken).ConfigureAwait(false);
             }
+
+            await store.MoveLegacyPendingAdminPasswordsAsync(connection, cancellationToken).ConfigureAwait(false);
         }
         catch (SqliteException e)
         {

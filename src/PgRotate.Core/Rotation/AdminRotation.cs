@@ -1,15 +1,17 @@
 using PgRotate.Crypto;
 using PgRotate.Errors;
 using PgRotate.Postgres;
+using PgRotate.Secrets;
 using PgRotate.Store;
 using PgRotate.Targets;
 
 namespace PgRotate.Rotation;
 
 /// <summary>
-/// Rotates a target's own admin credential in place (the <see cref="Secrets.Strategy.Single"/> mechanism applied to
-/// the rotator): the new password is stored as pending first; the admin changes its own password (any role may);
-/// a fresh login proves it; the store then promotes it. After a crash between set and finish the stored admin
+/// Rotates a target's own admin credential in place (the <see cref="Strategy.Single"/> mechanism applied to the
+/// rotator), on the same protocol and versions table as a secret (see <see cref="VersionOwner"/>): the new password is
+/// stored as a pending admin version first; the admin changes its own password (any role may); a fresh login proves
+/// it; the store then promotes it with a <see cref="Promotion"/>. After a crash between set and finish the stored admin
 /// password no longer works, so a rerun logs in with the pending one and only finishes.
 /// <para>
 /// A role is per server, not per database: every target registered with the same server (host and port) and admin
@@ -55,22 +57,22 @@ public sealed class AdminRotation(ISecretStore store, TargetConnector connector,
     private async Task RotateSharedAsync(string targetName, IReadOnlyList<string> sharing, CancellationToken cancellationToken)
     {
         // Re-read under the locks: another run may have finished meanwhile.
-        var targets = new List<Target>();
+        var states = new List<AdminRotationState>();
         foreach (var name in sharing)
         {
-            targets.Add(await store.GetTargetAsync(name, cancellationToken).ConfigureAwait(false));
+            states.Add(await store.LoadAdminRotationStateAsync(name, cancellationToken).ConfigureAwait(false));
         }
 
-        var target = targets.Single(t => t.Name == targetName);
+        var target = states.Single(s => s.Target.Name == targetName).Target;
 
-        // A pending password left by an interrupted run (of this target or of another one sharing the role) may already be
+        // A pending version left by an interrupted run (of this target or of another one sharing the role) may already be
         // in force on the server: if one logs in, it is the role's password, and only the finish is left.
         var pendings = new List<SecretText>();
-        foreach (var t in targets)
+        foreach (var pending in states.Select(s => s.Pending?.Password).OfType<SecretText>())
         {
-            if (await store.FindTargetPendingPasswordAsync(t.Name, cancellationToken).ConfigureAwait(false) is { } p && !pendings.Contains(p))
+            if (!pendings.Contains(pending))
             {
-                pendings.Add(p);
+                pendings.Add(pending);
             }
         }
 
@@ -78,41 +80,69 @@ public sealed class AdminRotation(ISecretStore store, TargetConnector connector,
         {
             if (await LogsInAsync(target, p, cancellationToken).ConfigureAwait(false))
             {
-                await PromoteAllAsync(targets, p, cancellationToken).ConfigureAwait(false);
+                await PromoteAllAsync(states, p, cancellationToken).ConfigureAwait(false);
                 return;
             }
         }
 
-        var pending = pendings.FirstOrDefault() ?? PasswordGenerator.Generate();
-        foreach (var t in targets)
-        {
-            await store.SetTargetPendingPasswordAsync(t.Name, pending, cancellationToken).ConfigureAwait(false);
-        }
+        var password = pendings.FirstOrDefault() ?? PasswordGenerator.Generate();
+        states = await StorePendingAsync(states, password, cancellationToken).ConfigureAwait(false);
 
-        await _target.SetOwnPasswordAsync(target, pending, cancellationToken).ConfigureAwait(false);
+        await _target.SetOwnPasswordAsync(target, password, cancellationToken).ConfigureAwait(false);
 
-        if (!await LogsInAsync(target, pending, cancellationToken).ConfigureAwait(false))
+        if (!await LogsInAsync(target, password, cancellationToken).ConfigureAwait(false))
         {
             throw new PgRotateException(ErrorCode.RotationFailed,
                 $"the new admin password of target {targetName} was set but does not log in; the stored pending password will be retried by the next 'pgrotate target rotate-admin {targetName}'");
         }
 
-        await PromoteAllAsync(targets, pending, cancellationToken).ConfigureAwait(false);
+        await PromoteAllAsync(states, password, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Every sharing target gets the password that is now in force (stored as pending first where it was not).</summary>
-    private async Task PromoteAllAsync(IReadOnlyList<Target> targets, SecretText password, CancellationToken cancellationToken)
+    /// <summary>
+    /// Step "create" for every sharing target: each ends up with <paramref name="password"/> as its pending admin
+    /// version. A pending version holding another password (left by an earlier run when the targets did not share the
+    /// role yet) is marked failed first: it did not log in, so it is not the role's password.
+    /// </summary>
+    private async Task<List<AdminRotationState>> StorePendingAsync(IReadOnlyList<AdminRotationState> states, SecretText password, CancellationToken cancellationToken)
     {
-        foreach (var t in targets)
+        var stored = new List<AdminRotationState>();
+        foreach (var state in states)
         {
-            var stored = await store.FindTargetPendingPasswordAsync(t.Name, cancellationToken).ConfigureAwait(false);
-            if (!password.Equals(stored))
+            if (state.Pending is { } old && password.Equals(old.Password))
             {
-                await store.SetTargetPendingPasswordAsync(t.Name, password, cancellationToken).ConfigureAwait(false);
+                stored.Add(state);
+                continue;
             }
 
-            await store.PromoteTargetPasswordAsync(t.Name, cancellationToken).ConfigureAwait(false);
-            await connector.ResetAsync(t).ConfigureAwait(false);
+            if (state.Pending is { } other)
+            {
+                await store.MarkAdminVersionFailedAsync(state.Target.Name, other.Number,
+                    "replaced by the admin password of a target sharing the role", cancellationToken).ConfigureAwait(false);
+            }
+
+            var number = state.HighestVersion + 1;
+            var version = new SecretVersion(state.Target.Name, number, state.Target.Username, password, Stage.Pending, time.GetUtcNow(), null, null);
+            await store.AddPendingAdminVersionAsync(version, cancellationToken).ConfigureAwait(false);
+            stored.Add(state with { Pending = version, HighestVersion = number });
+        }
+
+        return stored;
+    }
+
+    /// <summary>
+    /// Step "finish" for every sharing target: the pending version with the password now in force becomes current (the
+    /// old one is retired, not kept as previous: a role changed in place has no grace), through the same
+    /// <see cref="Promotion"/> as a secret's rotation.
+    /// </summary>
+    private async Task PromoteAllAsync(IReadOnlyList<AdminRotationState> states, SecretText password, CancellationToken cancellationToken)
+    {
+        foreach (var state in await StorePendingAsync(states, password, cancellationToken).ConfigureAwait(false))
+        {
+            var pending = state.Pending!;
+            await store.PromoteAsync(new Promotion(state.Target.Name, pending.Number, PreviousValidUntil: null, NextRotationAt: null,
+                Detail: $"login {pending.Username}", KeepPrevious: false) { Owner = VersionOwner.Target }, cancellationToken).ConfigureAwait(false);
+            await connector.ResetAsync(state.Target).ConfigureAwait(false);
         }
     }
 

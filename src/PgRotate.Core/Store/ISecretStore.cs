@@ -44,8 +44,9 @@ public interface ISecretStore : IAsyncDisposable
     Task AddTargetAsync(Target target, CancellationToken cancellationToken);
 
     /// <summary>
-    /// <c>target update</c>: a new connection string, admin user and/or password. A new password also drops a pending
-    /// one left by an interrupted <c>target rotate-admin</c>; without one, the pending password stays.
+    /// <c>target update</c>: a new connection string, admin user and/or password. A new password also marks failed a
+    /// pending admin version left by an interrupted <c>target rotate-admin</c> (and retires the current one: the
+    /// operator's password is now in force); without one, the pending version stays.
     /// </summary>
     Task UpdateTargetAsync(Target target, bool newPassword, CancellationToken cancellationToken);
 
@@ -59,13 +60,27 @@ public interface ISecretStore : IAsyncDisposable
 
     Task<IReadOnlyList<Target>> ListTargetsAsync(CancellationToken cancellationToken);
 
-    /// <summary>Step "create" of <c>target rotate-admin</c>: the new admin password, stored before the server changes.</summary>
-    Task SetTargetPendingPasswordAsync(string name, SecretText password, CancellationToken cancellationToken);
+    // Admin passwords: a target's admin password is versioned in the same table as secrets' credentials, under owner
+    // VersionOwner.Target, and promoted by PromoteAsync with a Promotion whose Owner is Target.
 
-    Task<SecretText?> FindTargetPendingPasswordAsync(string name, CancellationToken cancellationToken);
+    /// <summary>What <c>target rotate-admin</c> starts from, in one consistent read (see <see cref="AdminRotationState"/>).</summary>
+    Task<AdminRotationState> LoadAdminRotationStateAsync(string target, CancellationToken cancellationToken);
 
-    /// <summary>Step "finish" of <c>target rotate-admin</c>: the pending password becomes the admin password (nothing when there is none).</summary>
-    Task PromoteTargetPasswordAsync(string name, CancellationToken cancellationToken);
+    /// <summary>
+    /// Step "create" of <c>target rotate-admin</c>: the new admin password as a pending version of the target
+    /// (<see cref="SecretVersion.Secret"/> is the target's name), stored before the server changes. A target that already
+    /// has a pending admin version is refused with <c>RotationInProgress</c>; an unknown target with <c>NotFound</c>.
+    /// </summary>
+    Task AddPendingAdminVersionAsync(SecretVersion version, CancellationToken cancellationToken);
+
+    /// <summary>A pending admin version that will never be promoted: marked failed with <paramref name="reason"/> (nothing when it is no longer pending).</summary>
+    Task MarkAdminVersionFailedAsync(string target, int version, string reason, CancellationToken cancellationToken);
+
+    /// <summary>A target's admin versions, oldest first (passwords decrypted when first revealed).</summary>
+    Task<IReadOnlyList<SecretVersion>> ListAdminVersionsAsync(string target, CancellationToken cancellationToken);
+
+    /// <summary>A target's admin password history, oldest first (pending, rotated, failed; never a password).</summary>
+    Task<IReadOnlyList<HistoryEntry>> ListAdminHistoryAsync(string target, CancellationToken cancellationToken);
 
     // Secrets.
 

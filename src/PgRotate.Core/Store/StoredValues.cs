@@ -54,10 +54,30 @@ public sealed class StoredValues(MasterKey key, string location)
     public SecretText OpenTargetPassword(byte[] sealedValue, string target) =>
         OpenSealed(sealedValue, TargetPasswordData(target), $"the admin password of target {Printable(target)}");
 
-    public byte[] SealTargetPendingPassword(string target, SecretText password) => _envelope.SealText(password, TargetPendingPasswordData(target));
+    /// <summary>
+    /// Opens an admin password that an interrupted <c>target rotate-admin</c> left in the targets table, where stores
+    /// before admin passwords were versioned kept it; each store moves it into the versions table on its first open.
+    /// </summary>
+    public SecretText OpenLegacyPendingAdminPassword(byte[] sealedValue, string target) =>
+        OpenSealed(sealedValue, LegacyPendingAdminPasswordData(target), $"the pending admin password of target {Printable(target)}");
 
-    public SecretText OpenTargetPendingPassword(byte[] sealedValue, string target) =>
-        OpenSealed(sealedValue, TargetPendingPasswordData(target), $"the pending admin password of target {Printable(target)}");
+    // Admin versions: a target's admin password, versioned beside secrets' credentials (see VersionOwner).
+
+    public byte[] SealAdminVersionPassword(string target, int version, string username, SecretText password) =>
+        _envelope.SealText(password, AdminVersionPasswordData(target, version, username));
+
+    /// <summary>Opens an admin version's password; this also authenticates its admin user, which is part of the associated data.</summary>
+    public SecretText OpenAdminVersionPassword(byte[] sealedValue, string target, int version, string username) =>
+        OpenSealed(sealedValue, AdminVersionPasswordData(target, version, username), $"admin version {version} (user {Printable(username)}) of target {Printable(target)}");
+
+    /// <summary>Seals a version's password for its owner: the owner kind is part of the associated data, so a secret's version cannot pass for a target's.</summary>
+    public byte[] SealVersionPassword(VersionOwner owner, string name, int version, string username, SecretText password) => owner == VersionOwner.Target
+        ? SealAdminVersionPassword(name, version, username, password)
+        : SealVersionPassword(name, version, username, password);
+
+    public SecretText OpenVersionPassword(VersionOwner owner, byte[] sealedValue, string name, int version, string username) => owner == VersionOwner.Target
+        ? OpenAdminVersionPassword(sealedValue, name, version, username)
+        : OpenVersionPassword(sealedValue, name, version, username);
 
     // Row MACs.
 
@@ -157,7 +177,9 @@ public sealed class StoredValues(MasterKey key, string location)
 
     private static string TargetPasswordData(string target) => $"target:{target}:password";
 
-    private static string TargetPendingPasswordData(string target) => $"target:{target}:pending-password";
+    private static string LegacyPendingAdminPasswordData(string target) => $"target:{target}:pending-password";
+
+    private static string AdminVersionPasswordData(string target, int version, string username) => $"target:{target}:version:{version}:{username}";
 
     private bool OpensKeyCheck(byte[] sealedCheck, string associatedData)
     {

@@ -39,14 +39,14 @@ public sealed class AdminRotationTests(PostgresFixture postgres)
         var store = await sandbox.OpenStoreAsync();
         // What a run killed after "set" leaves: the new password stored as pending and already in force on the server.
         var next = PasswordGenerator.Generate();
-        await store.SetTargetPendingPasswordAsync(sandbox.TargetName, next, ct);
+        await StorePendingAdminPasswordAsync(store, sandbox.TargetName, next);
         await postgres.ExecuteAsync($"ALTER ROLE {Sql.Identifier(rotator)} PASSWORD {Sql.Literal(ScramVerifier.Create(next))}");
         (await sandbox.RunAsync("target", "check", sandbox.TargetName)).FailsWith(10);
 
         (await sandbox.RunAsync("target", "rotate-admin", sandbox.TargetName)).Ok();
 
         Assert.Equal(next.Reveal(), (await StoredAdminPasswordAsync(sandbox)).Reveal());
-        Assert.Null(await store.FindTargetPendingPasswordAsync(sandbox.TargetName, ct));
+        Assert.Null((await store.LoadAdminRotationStateAsync(sandbox.TargetName, ct)).Pending);
         Assert.Equal(PostgresErrorCodes.InvalidPassword, await ConnectErrorAsync(rotator, oldPassword));
         (await sandbox.RunAsync("target", "check", sandbox.TargetName)).Ok();
     }
@@ -59,12 +59,12 @@ public sealed class AdminRotationTests(PostgresFixture postgres)
         var ct = TestContext.Current.CancellationToken;
         var store = await sandbox.OpenStoreAsync();
         var next = PasswordGenerator.Generate();
-        await store.SetTargetPendingPasswordAsync(sandbox.TargetName, next, ct);
+        await StorePendingAdminPasswordAsync(store, sandbox.TargetName, next);
 
         (await sandbox.RunAsync("target", "rotate-admin", sandbox.TargetName)).Ok();
 
         Assert.Equal(next.Reveal(), (await StoredAdminPasswordAsync(sandbox)).Reveal());
-        Assert.Null(await store.FindTargetPendingPasswordAsync(sandbox.TargetName, ct));
+        Assert.Null((await store.LoadAdminRotationStateAsync(sandbox.TargetName, ct)).Pending);
         Assert.Null(await ConnectErrorAsync(rotator, next));
         Assert.Equal(PostgresErrorCodes.InvalidPassword, await ConnectErrorAsync(rotator, oldPassword));
     }
@@ -93,6 +93,15 @@ public sealed class AdminRotationTests(PostgresFixture postgres)
         var password = await Logins.GivePasswordAsync(postgres, rotator);
         var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync(user: rotator, password: password.Reveal());
         return (sandbox, rotator, password);
+    }
+
+    /// <summary>What a run killed after "create" leaves: the new password stored as the target's pending admin version.</summary>
+    private static async Task StorePendingAdminPasswordAsync(PgRotate.Store.ISecretStore store, string target, SecretText password)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var state = await store.LoadAdminRotationStateAsync(target, ct);
+        await store.AddPendingAdminVersionAsync(
+            new SecretVersion(target, state.HighestVersion + 1, state.Target.Username, password, Stage.Pending, DateTimeOffset.UtcNow, null, null), ct);
     }
 
     private static async Task<SecretText> StoredAdminPasswordAsync(CliSandbox sandbox)

@@ -38,7 +38,8 @@ public sealed class SharedAdminRotationTests(PostgresFixture postgres)
         var ct = TestContext.Current.CancellationToken;
         var first = (await store.GetTargetAsync(sandbox.TargetName, ct)).Password;
         Assert.Equal(first, (await store.GetTargetAsync(other, ct)).Password);
-        Assert.Null(await store.FindTargetPendingPasswordAsync(other, ct));
+        Assert.Null((await store.LoadAdminRotationStateAsync(other, ct)).Pending);
+        Assert.Equal([Secrets.Stage.Current], (await store.ListAdminVersionsAsync(other, ct)).Select(v => v.Stage));
         await using var connection = await Logins.OpenAsync(postgres, rotator, first, database);
         Assert.Equal(cluster.SuperuserPassword, (await store.GetTargetAsync(superuserTarget, ct)).Password);
     }

@@ -225,6 +225,7 @@ public sealed class StoreAuthenticationTests(PostgresFixture postgres) : IDispos
     private static async Task MakeLegacyAsync(CliSandbox sandbox)
     {
         await SealLegacyKeyCheckAsync(sandbox);
+        await SchemaFiveStore.DowngradeAsync(sandbox);
         await sandbox.ExecuteAsync("ALTER TABLE targets DROP COLUMN mac; ALTER TABLE secrets DROP COLUMN mac; ALTER TABLE history DROP COLUMN actor; PRAGMA user_version = 3;");
     }
 

@@ -15,7 +15,7 @@ namespace PgRotate.Tests.Store.Contract;
 /// create a fresh store, open it again, and edit or damage it behind its back. Every operation, its errors (not found,
 /// already exists, row modified, damaged value) and what survives the end of the process that wrote it.
 /// </summary>
-public abstract class StoreContractTests : IAsyncDisposable
+public abstract partial class StoreContractTests : IAsyncDisposable
 {
     private readonly List<ISecretStore> _opened = [];
 
@@ -94,7 +94,8 @@ public abstract class StoreContractTests : IAsyncDisposable
                      () => store.GetTargetAsync("nowhere", Ct),
                      () => store.UpdateTargetAsync(NewTarget("nowhere"), true, Ct),
                      () => store.RemoveTargetAsync("nowhere", false, Ct),
-                     () => store.SetTargetPendingPasswordAsync("nowhere", new SecretText("x"), Ct),
+                     () => store.LoadAdminRotationStateAsync("nowhere", Ct),
+                     () => store.AddPendingAdminVersionAsync(AdminVersion("nowhere", 1, "x"), Ct),
                  })
         {
             Assert.Equal(ErrorCode.NotFound, (await Assert.ThrowsAsync<PgRotateException>(operation)).Code);
@@ -121,36 +122,6 @@ public abstract class StoreContractTests : IAsyncDisposable
 
         var read = await store.GetTargetAsync("orders-db", Ct);
         Assert.Equal(("Host=elsewhere;Database=orders", "admin2", "new-password"), (read.ConnectionString, read.Username, read.Password.Reveal()));
-    }
-
-    [Fact]
-    public async Task A_pending_admin_password_is_promoted_to_the_admin_password_once()
-    {
-        var store = await NewStoreAsync();
-        await store.AddTargetAsync(NewTarget("orders-db"), Ct);
-        Assert.Null(await store.FindTargetPendingPasswordAsync("orders-db", Ct));
-
-        await store.SetTargetPendingPasswordAsync("orders-db", new SecretText("next-admin"), Ct);
-        Assert.Equal("next-admin", (await store.FindTargetPendingPasswordAsync("orders-db", Ct))?.Reveal());
-        await store.PromoteTargetPasswordAsync("orders-db", Ct);
-        await store.PromoteTargetPasswordAsync("orders-db", Ct);
-
-        Assert.Equal("next-admin", (await store.GetTargetAsync("orders-db", Ct)).Password.Reveal());
-        Assert.Null(await store.FindTargetPendingPasswordAsync("orders-db", Ct));
-    }
-
-    [Fact]
-    public async Task A_new_admin_password_drops_a_pending_one_and_an_update_without_one_keeps_it()
-    {
-        var store = await NewStoreAsync();
-        await store.AddTargetAsync(NewTarget("orders-db"), Ct);
-        await store.SetTargetPendingPasswordAsync("orders-db", new SecretText("pending-admin"), Ct);
-
-        await store.UpdateTargetAsync(NewTarget("orders-db", username: "renamed"), false, Ct);
-        Assert.NotNull(await store.FindTargetPendingPasswordAsync("orders-db", Ct));
-
-        await store.UpdateTargetAsync(NewTarget("orders-db"), true, Ct);
-        Assert.Null(await store.FindTargetPendingPasswordAsync("orders-db", Ct));
     }
 
     [Fact]
