@@ -24,6 +24,7 @@ public sealed partial class PostgresSecretStore : ISecretStore
     private readonly StoredValues _values;
     private readonly TimeProvider _time;
     private readonly StoreTables _tables;
+    private readonly AdvisoryRotationLock _locks;
 
     private PostgresSecretStore(PostgresStoreConnection connection, MasterKey key, TimeProvider time)
     {
@@ -34,7 +35,8 @@ public sealed partial class PostgresSecretStore : ISecretStore
         _values = new StoredValues(key, Location);
         _time = time;
         _tables = new StoreTables(connection.Schema);
-        Locks = new AdvisoryRotationLock(connection, time);
+        _locks = new AdvisoryRotationLock(connection, time);
+        Locks = _locks;
     }
 
     /// <summary>A view acting for <paramref name="actor"/>: shares the pool, lock and key; disposing it closes nothing.</summary>
@@ -47,6 +49,7 @@ public sealed partial class PostgresSecretStore : ISecretStore
         _values = shared._values;
         _time = shared._time;
         _tables = shared._tables;
+        _locks = shared._locks;
         Locks = shared.Locks;
         Audit = shared.Audit;
         Changes = shared.Changes;
@@ -285,6 +288,7 @@ public sealed partial class PostgresSecretStore : ISecretStore
         if (!_isView)
         {
             await _source.DisposeAsync().ConfigureAwait(false);
+            await _locks.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

@@ -90,7 +90,22 @@ public sealed class PostgresStoreConnection
         return new PostgresStoreConnection(builder.ConnectionString, schema, description);
     }
 
-    /// <summary>The pooled data source the store runs its statements on.</summary>
+    /// <summary>
+    /// The pool of the rotation lock's sessions (<see cref="AdvisoryRotationLock"/>): pooled like the store's own, with
+    /// the idle timeouts that could end a session holding a lock turned off at login (PostgreSQL 14 and later know them;
+    /// a value given at login is also what RESET restores, so Npgsql's reset on reuse keeps it).
+    /// </summary>
+    internal NpgsqlDataSource BuildLockDataSource()
+    {
+        var builder = new NpgsqlDataSourceBuilder(_connectionString);
+        builder.ConnectionStringBuilder.Pooling = true;
+        builder.ConnectionStringBuilder.Options = string.Join(' ',
+            new[] { builder.ConnectionStringBuilder.Options, "-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0" }.Where(o => !string.IsNullOrWhiteSpace(o)));
+        builder.ConfigureTypeLoading(options => options.EnableTypeLoading(false));
+        return builder.Build();
+    }
+
+
     internal NpgsqlDataSource BuildDataSource(bool pooling)
     {
         var builder = new NpgsqlDataSourceBuilder(_connectionString);
