@@ -20,10 +20,11 @@ internal static class PostgresMigrations
     /// <summary>A transaction-level advisory lock on the store's schema, released by PostgreSQL at commit or rollback.</summary>
     public static async Task LockAsync(NpgsqlConnection db, NpgsqlTransaction transaction, string schema, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", db, transaction)
+        var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", db, transaction)
         {
             Parameters = { new NpgsqlParameter { Value = AdvisoryKey("pgrotate store migration", schema) } },
         };
+        await using var closeCommand = command.ConfigureAwait(false);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -31,10 +32,11 @@ internal static class PostgresMigrations
     public static async Task<bool> IsCurrentAsync(NpgsqlConnection db, string schema, CancellationToken cancellationToken)
     {
         var versions = Sql.Identifier(schema) + ".schema_version";
-        await using var command = new NpgsqlCommand($"SELECT CASE WHEN to_regclass($1) IS NULL THEN 0 ELSE (SELECT coalesce(max(version), 0) FROM {versions}) END", db)
+        var command = new NpgsqlCommand($"SELECT CASE WHEN to_regclass($1) IS NULL THEN 0 ELSE (SELECT coalesce(max(version), 0) FROM {versions}) END", db)
         {
             Parameters = { new NpgsqlParameter { Value = versions } },
         };
+        await using var closeCommand = command.ConfigureAwait(false);
         return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == Scripts().Count;
     }
 
@@ -47,7 +49,8 @@ internal static class PostgresMigrations
         await ExecuteAsync(db, transaction, $"SET LOCAL search_path = {Sql.Identifier(schema)}", cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(db, transaction,
             $"CREATE TABLE IF NOT EXISTS {versions} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())", cancellationToken).ConfigureAwait(false);
-        await using var currentCommand = new NpgsqlCommand($"SELECT coalesce(max(version), 0) FROM {versions}", db, transaction);
+        var currentCommand = new NpgsqlCommand($"SELECT coalesce(max(version), 0) FROM {versions}", db, transaction);
+        await using var closeCurrentCommand = currentCommand.ConfigureAwait(false);
         var current = (int)(await currentCommand.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         if (current > scripts.Count)
         {
@@ -56,13 +59,15 @@ internal static class PostgresMigrations
 
         for (var version = current + 1; version <= scripts.Count; version++)
         {
-            await using var stream = Resources.GetManifestResourceStream(scripts[version - 1])!;
+            var stream = Resources.GetManifestResourceStream(scripts[version - 1])!;
+            await using var closeStream = stream.ConfigureAwait(false);
             using var reader = new StreamReader(stream);
             await ExecuteAsync(db, transaction, await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-            await using var record = new NpgsqlCommand($"INSERT INTO {versions}(version) VALUES ($1)", db, transaction)
+            var record = new NpgsqlCommand($"INSERT INTO {versions}(version) VALUES ($1)", db, transaction)
             {
                 Parameters = { new NpgsqlParameter { Value = version } },
             };
+            await using var closeRecord = record.ConfigureAwait(false);
             await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -84,7 +89,8 @@ internal static class PostgresMigrations
 
     private static async Task ExecuteAsync(NpgsqlConnection db, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(sql, db, transaction);
+        var command = new NpgsqlCommand(sql, db, transaction);
+        await using var closeCommand = command.ConfigureAwait(false);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

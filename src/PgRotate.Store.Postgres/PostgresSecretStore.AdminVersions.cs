@@ -15,7 +15,8 @@ public sealed partial class PostgresSecretStore
 {
     public Task<AdminRotationState> LoadAdminRotationStateAsync(string target, CancellationToken cancellationToken) => ReadAsync(async db =>
     {
-        await using var transaction = await db.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        var transaction = await db.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        await using var closeTransaction = transaction.ConfigureAwait(false);
         var found = (await QueryTargetsAsync(db, transaction, "WHERE name = $1", cancellationToken, target).ConfigureAwait(false)).SingleOrDefault()
             ?? throw TargetNotFound(target);
         var pending = (await QueryVersionsAsync(db, transaction, VersionOwner.Target, "AND secret = $1 AND stage = 'pending'", cancellationToken, target).ConfigureAwait(false))
@@ -94,9 +95,11 @@ public sealed partial class PostgresSecretStore
     private async Task MoveLegacyPendingAdminPasswordsAsync(NpgsqlConnection db, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         var legacy = new List<(string Name, string Username, byte[] Sealed)>();
-        await using (var command = Command(db, transaction, $"SELECT name, username, pending_password FROM {_tables.Targets} WHERE pending_password IS NOT NULL FOR UPDATE"))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        var command = Command(db, transaction, $"SELECT name, username, pending_password FROM {_tables.Targets} WHERE pending_password IS NOT NULL FOR UPDATE");
+        await using (command.ConfigureAwait(false))
         {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeReader = reader.ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 legacy.Add((reader.GetString(0), reader.GetString(1), reader.GetFieldValue<byte[]>(2)));

@@ -103,8 +103,10 @@ public sealed partial class PostgresSecretStore
 
     private async Task<IReadOnlyList<Secret>> QuerySecretsAsync(NpgsqlConnection db, NpgsqlTransaction? transaction, string where, CancellationToken cancellationToken, params object?[] values)
     {
-        await using var command = Command(db, transaction, $"SELECT {SecretColumns} FROM {_tables.Secrets} {where}", values);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(db, transaction, $"SELECT {SecretColumns} FROM {_tables.Secrets} {where}", values);
+        await using var closeCommand = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         return await ReadSecretsAsync(reader, cancellationToken).ConfigureAwait(false);
     }
 

@@ -55,9 +55,11 @@ public sealed partial class PostgresSecretStore
         }
 
         var secrets = new List<string>();
-        await using (var command = Command(db, transaction, $"SELECT name FROM {_tables.Secrets} WHERE target = $1 ORDER BY name FOR UPDATE", name))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        var command = Command(db, transaction, $"SELECT name FROM {_tables.Secrets} WHERE target = $1 ORDER BY name FOR UPDATE", name);
+        await using (command.ConfigureAwait(false))
         {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeReader = reader.ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 secrets.Add(reader.GetString(0));
@@ -94,8 +96,10 @@ public sealed partial class PostgresSecretStore
 
     private async Task<IReadOnlyList<Target>> QueryTargetsAsync(NpgsqlConnection db, NpgsqlTransaction? transaction, string where, CancellationToken cancellationToken, params object?[] values)
     {
-        await using var command = Command(db, transaction, $"SELECT {TargetColumns} FROM {_tables.Targets} {where}", values);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(db, transaction, $"SELECT {TargetColumns} FROM {_tables.Targets} {where}", values);
+        await using var closeCommand = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         return await ReadTargetsAsync(reader, cancellationToken).ConfigureAwait(false);
     }
 

@@ -24,8 +24,9 @@ public sealed partial class PostgresSecretStore
     /// </summary>
     public Task<RotationState> LoadRotationStateAsync(string secret, CancellationToken cancellationToken) => ReadAsync(async db =>
     {
-        await using var transaction = await db.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(db, transaction)
+        var transaction = await db.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        await using var closeTransaction = transaction.ConfigureAwait(false);
+        var batch = new NpgsqlBatch(db, transaction)
         {
             BatchCommands =
             {
@@ -35,11 +36,13 @@ public sealed partial class PostgresSecretStore
                 BatchCommand($"SELECT coalesce(max(version), 0) FROM {_tables.Versions} WHERE owner = 'secret' AND secret = $1", secret),
             },
         };
+        await using var closeBatch = batch.ConfigureAwait(false);
         IReadOnlyList<Secret> secrets;
         IReadOnlyList<Targets.Target> targets;
         IReadOnlyList<SecretVersion> live;
         int highest;
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
         {
             secrets = await ReadSecretsAsync(reader, cancellationToken).ConfigureAwait(false);
             await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
@@ -66,9 +69,11 @@ public sealed partial class PostgresSecretStore
     /// <summary>Secrets with a pending version beside a current one: a rotation an interrupted run left unfinished.</summary>
     public Task<IReadOnlySet<string>> ListInterruptedRotationsAsync(CancellationToken cancellationToken) => ReadAsync<IReadOnlySet<string>>(async db =>
     {
-        await using var command = Command(db, null,
+        var command = Command(db, null,
             $"SELECT p.secret FROM {_tables.Versions} p WHERE p.owner = 'secret' AND p.stage = 'pending' AND EXISTS (SELECT 1 FROM {_tables.Versions} c WHERE c.owner = 'secret' AND c.secret = p.secret AND c.stage = 'current')");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeCommand = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         var names = new HashSet<string>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -176,9 +181,11 @@ public sealed partial class PostgresSecretStore
     /// <summary>Previous versions whose grace end was stored but may not have reached the server (their logins authenticated).</summary>
     public Task<IReadOnlyList<UnappliedGrace>> ListUnappliedGraceAsync(CancellationToken cancellationToken) => ReadAsync<IReadOnlyList<UnappliedGrace>>(async db =>
     {
-        await using var command = Command(db, null,
+        var command = Command(db, null,
             $"SELECT secret, version, username, valid_until, password FROM {_tables.Versions} WHERE owner = 'secret' AND stage = 'previous' AND NOT grace_applied AND valid_until IS NOT NULL ORDER BY secret");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeCommand = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         var result = new List<UnappliedGrace>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -212,10 +219,12 @@ public sealed partial class PostgresSecretStore
     private Task<IReadOnlyList<HistoryEntry>> ListHistoryAsync(VersionOwner owner, string name, DateTimeOffset? since, int? limit, CancellationToken cancellationToken) => ReadAsync<IReadOnlyList<HistoryEntry>>(async db =>
     {
         // LIMIT NULL is no limit.
-        await using var command = Command(db, null,
+        var command = Command(db, null,
             $"SELECT id, secret, version, event, detail, at, actor FROM (SELECT * FROM {_tables.History} WHERE owner = $4 AND secret = $1 AND ($2::timestamptz IS NULL OR at >= $2::timestamptz) ORDER BY id DESC LIMIT $3::integer) h ORDER BY id",
             name, Utc(since), limit, owner.WireName());
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeCommand = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         var entries = new List<HistoryEntry>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -252,8 +261,10 @@ public sealed partial class PostgresSecretStore
     /// </summary>
     private async Task<IReadOnlyList<SecretVersion>> QueryVersionsAsync(NpgsqlConnection db, NpgsqlTransaction? transaction, VersionOwner owner, string condition, CancellationToken cancellationToken, params object?[] values)
     {
-        await using var command = Command(db, transaction, $"SELECT {VersionColumns} FROM {_tables.Versions} WHERE owner = ${values.Length + 1} {condition}", [.. values, owner.WireName()]);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(db, transaction, $"SELECT {VersionColumns} FROM {_tables.Versions} WHERE owner = ${values.Length + 1} {condition}", [.. values, owner.WireName()]);
+        await using var closeCommand = command.ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeReader = reader.ConfigureAwait(false);
         return await ReadVersionsAsync(reader, owner, cancellationToken).ConfigureAwait(false);
     }
 

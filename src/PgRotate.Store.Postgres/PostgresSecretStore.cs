@@ -88,8 +88,10 @@ public sealed partial class PostgresSecretStore : ISecretStore
         var store = new PostgresSecretStore(connection, key, time);
         try
         {
-            await using var db = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = await db.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var db = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeDb = db.ConfigureAwait(false);
+            var transaction = await db.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeTransaction = transaction.ConfigureAwait(false);
             await PostgresMigrations.LockAsync(db, transaction, connection.Schema, cancellationToken).ConfigureAwait(false);
             var tables = await ScalarAsync<long>(db, transaction,
                 "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1",
@@ -121,14 +123,16 @@ public sealed partial class PostgresSecretStore : ISecretStore
         var store = new PostgresSecretStore(connection, key, time);
         try
         {
-            await using var db = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var db = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeDb = db.ConfigureAwait(false);
             await store.CheckKeyAsync(db, cancellationToken).ConfigureAwait(false);
             if (await PostgresMigrations.IsCurrentAsync(db, connection.Schema, cancellationToken).ConfigureAwait(false))
             {
                 return store;
             }
 
-            await using var transaction = await db.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var transaction = await db.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeTransaction = transaction.ConfigureAwait(false);
             await PostgresMigrations.LockAsync(db, transaction, connection.Schema, cancellationToken).ConfigureAwait(false);
             await PostgresMigrations.ApplyAsync(db, transaction, connection.Schema, store.Location, cancellationToken).ConfigureAwait(false);
             await store.MoveLegacyPendingAdminPasswordsAsync(db, transaction, cancellationToken).ConfigureAwait(false);
@@ -156,9 +160,11 @@ public sealed partial class PostgresSecretStore : ISecretStore
         }
 
         string? storedKeyId = null, check = null;
-        await using (var command = Command(db, null, $"SELECT key, value FROM {_tables.Meta} WHERE key IN ('key_id', 'key_check')"))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        var command = Command(db, null, $"SELECT key, value FROM {_tables.Meta} WHERE key IN ('key_id', 'key_check')");
+        await using (command.ConfigureAwait(false))
         {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeReader = reader.ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (reader.GetString(0) == "key_id")
@@ -214,10 +220,12 @@ public sealed partial class PostgresSecretStore : ISecretStore
     /// </summary>
     private async Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var db = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var db = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeDb = db.ConfigureAwait(false);
         try
         {
-            await using var transaction = await db.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+            var transaction = await db.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+            await using var closeTransaction = transaction.ConfigureAwait(false);
             var result = await work(db, transaction).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return result;
@@ -238,7 +246,8 @@ public sealed partial class PostgresSecretStore : ISecretStore
     /// <summary>A read on one pooled connection; driver failures are reported naming the store.</summary>
     private async Task<T> ReadAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var db = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var db = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeDb = db.ConfigureAwait(false);
         try
         {
             return await work(db).ConfigureAwait(false);
@@ -260,13 +269,15 @@ public sealed partial class PostgresSecretStore : ISecretStore
 
     private static async Task<int> ExecuteAsync(NpgsqlConnection db, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken, params object?[] values)
     {
-        await using var command = Command(db, transaction, sql, values);
+        var command = Command(db, transaction, sql, values);
+        await using var closeCommand = command.ConfigureAwait(false);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<T?> ScalarAsync<T>(NpgsqlConnection db, NpgsqlTransaction? transaction, string sql, CancellationToken cancellationToken, params object?[] values)
     {
-        await using var command = Command(db, transaction, sql, values);
+        var command = Command(db, transaction, sql, values);
+        await using var closeCommand = command.ConfigureAwait(false);
         var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         return value is null or DBNull ? default : (T)value;
     }
