@@ -24,10 +24,8 @@ public static class InitCommand
         }
 
         var key = await context.FindKeyAsync(cancellationToken);
-        var keySource = key is not null && context.Host.Environment(MasterKey.EnvironmentVariable) is { Length: > 0 }
-            ? $"${MasterKey.EnvironmentVariable}"
-            : null;
-        if (key is not null && keySource is null)
+        var keyFromEnvironment = key is not null && context.Host.Environment(MasterKey.EnvironmentVariable) is { Length: > 0 };
+        if (key is not null && !keyFromEnvironment)
         {
             throw new PgRotateException(ErrorCode.AlreadyExists,
                 $"a key file already exists at {context.KeyFilePath} but there is no store; pgrotate init never overwrites a key. Move it away, or point --store at the store it belongs to");
@@ -42,8 +40,9 @@ public static class InitCommand
             // like every folder init creates, it is owner-only (0700).
             PrivateFolder.Create(Path.GetDirectoryName(context.KeyFilePath)!);
             await created.WriteNewFileAsync(context.KeyFilePath, cancellationToken);
-            keySource = context.KeyFilePath;
         }
+
+        var keySource = created is null ? $"${MasterKey.EnvironmentVariable}" : context.KeyFilePath;
 
         string storeName;
         try
@@ -58,7 +57,7 @@ public static class InitCommand
 
         if (context.Json)
         {
-            await context.Out.WriteLineAsync(JsonOutput.Serialize(new { store = storeName, key = keySource, keyId = (key ?? created!).KeyId }));
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(new Contracts.InitResult(storeName, keySource, (key ?? created!).KeyId)));
         }
         else
         {

@@ -71,13 +71,7 @@ public static class SecretCommands
         var s = result.Secret;
         if (context.Json)
         {
-            await context.Out.WriteLineAsync(JsonOutput.Serialize(new
-            {
-                name = s.Name, target = s.Target, strategy = s.Strategy.WireName(), group = s.Group.Value, logins = s.Logins.Select(l => l.Value),
-                dryRun = result.DryRun, changed = result.Statements.Count > 0 || result.Stored, currentLogin = result.CurrentLogin,
-                statements = result.Statements.Select(x => x.Display),
-                adopts = (result.Adoptions ?? []).Select(a => new { role = a.Role, change = a.Change }), requiresAdopt = result.RequiresAdopt,
-            }));
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(result.ToContract()));
             return;
         }
 
@@ -216,7 +210,7 @@ public static class SecretCommands
                     ? $"adoption of {secret.Name} is already finished; nothing changed"
                     : $"adopted: {secret.Group} can no longer log in; its clients use {string.Join(" / ", secret.Logins)}";
                 await context.Out.WriteLineAsync(context.Json
-                    ? JsonOutput.Serialize(new { name = secret.Name, group = secret.Group.Value, adoption = secret.Adoption, alreadyFinished = !finished })
+                    ? JsonOutput.Serialize(new Contracts.AdoptionFinishResult(secret.Name, secret.Group.Value, secret.Adoption.ToContract(), AlreadyFinished: !finished))
                     : text);
                 return ExitCodes.Ok;
             }, nameArgument, quiet);

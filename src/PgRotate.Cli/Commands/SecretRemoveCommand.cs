@@ -2,6 +2,7 @@ using System.CommandLine;
 using PgRotate.Cli.Output;
 using PgRotate.Secrets;
 using PgRotate.Setup;
+using PgRotate.Wire;
 
 namespace PgRotate.Cli.Commands;
 
@@ -35,11 +36,7 @@ public static class SecretRemoveCommand
         var o = context.Out;
         if (context.Json)
         {
-            await o.WriteLineAsync(JsonOutput.Serialize(new
-            {
-                name = s.Name, target = s.Target, dryRun = result.DryRun, droppedLogins = result.DroppedLogins,
-                terminatedSessions = result.TerminatedSessions, statements = result.Statements,
-            }));
+            await o.WriteLineAsync(JsonOutput.Serialize(result.ToContract()));
             return;
         }
 

@@ -91,11 +91,8 @@ public static class SecretUpdateCommand
 
                 if (context.Json)
                 {
-                    await context.Out.WriteLineAsync(JsonOutput.Serialize(new
-                    {
-                        name = secretName, changed = changes.Count > 0, changes, schedule = schedule?.Text,
-                        grace = finalGrace is { } fg ? Durations.Format(fg) : null, checkSql = check is not null, nextRotationAt = next,
-                    }));
+                    await context.Out.WriteLineAsync(JsonOutput.Serialize(new Contracts.SecretUpdateResult(
+                        secretName, changes.Count > 0, changes, schedule?.Text, finalGrace is { } fg ? Durations.Format(fg) : null, check is not null, next)));
                 }
                 else if (changes.Count == 0)
                 {

@@ -60,7 +60,7 @@ public static class TargetCommands
             await WarnAsync(context, TargetTls.Warning(target));
             if (context.Json)
             {
-                await context.Out.WriteLineAsync(JsonOutput.Serialize(new { name, address = target.Address, username, serverVersion = version }));
+                await context.Out.WriteLineAsync(JsonOutput.Serialize(new Contracts.TargetAddResult(name, target.Address, username, version)));
             }
             else
             {
@@ -119,19 +119,7 @@ public static class TargetCommands
             var report = await RotatorPrivileges.ReadAsync(connection, managed, groupRoles, cancellationToken);
             if (context.Json)
             {
-                await context.Out.WriteLineAsync(JsonOutput.Serialize(new
-                {
-                    target = target.Name, address = target.Address, serverVersion = report.ServerVersion, majorVersion = report.MajorVersion,
-                    tls = new
-                    {
-                        enabled = transport.Tls, protocol = transport.Protocol, cipher = transport.Cipher, sslMode = transport.SslMode.ToString(),
-                        certificateIssuerVerified = transport.CertificateIssuerVerified, certificateNameVerified = transport.CertificateNameVerified,
-                    },
-                    authMethod = transport.AuthMethod, acceptsWrongPassword = transport.AcceptsWrongPassword, warnings,
-                    user = report.User, superuser = report.IsSuperuser, createRole = report.HasCreateRole, readAllStats = report.CanReadAllStats,
-                    sufficient = report.Sufficient, roles = report.Roles, missingGrants = report.MissingGrants, notes = report.Notes,
-                    hardening = report.Hardening, recommended = report.Recommended,
-                }));
+                await context.Out.WriteLineAsync(JsonOutput.Serialize(target.ToCheckReport(report, transport, warnings)));
             }
             else
             {

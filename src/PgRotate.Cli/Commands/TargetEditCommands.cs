@@ -44,7 +44,7 @@ public static class TargetEditCommands
                 await store.UpdateTargetAsync(updated, newPassword: password is not null, cancellationToken);
                 var changed = new[] { connectionString is null ? null : "connection", password is null ? null : "admin password" }.OfType<string>().ToList();
                 await context.Out.WriteLineAsync(context.Json
-                    ? JsonOutput.Serialize(new { name = targetName, address = updated.Address, username = updated.Username, changed, serverVersion = version })
+                    ? JsonOutput.Serialize(new Contracts.TargetUpdateResult(targetName, updated.Address, updated.Username, changed, version))
                     : $"updated target {targetName} ({string.Join(" and ", changed)}): {updated.Address} as {updated.Username}" + (version is null ? " (not verified)" : $", PostgreSQL {version}"));
                 return ExitCodes.Ok;
             }, name, conn, passwordStdin, noVerify);
@@ -63,7 +63,7 @@ public static class TargetEditCommands
                 await using var held = await store.Locks.AcquireAsync(LockKey.TargetAdmin(targetName), null, cancellationToken);
                 var removed = await store.RemoveTargetAsync(targetName, parse.GetValue(force), cancellationToken);
                 await context.Out.WriteLineAsync(context.Json
-                    ? JsonOutput.Serialize(new { name = targetName, removedSecrets = removed })
+                    ? JsonOutput.Serialize(new Contracts.TargetRemoveResult(targetName, removed))
                     : $"removed target {targetName}" + (removed.Count == 0 ? "" : $" and its {removed.Count} secret(s): {string.Join(", ", removed)} (their roles on the server are left as they are)"));
                 return ExitCodes.Ok;
             }, name, force);

@@ -20,7 +20,7 @@ public static class TargetRotateAdminCommand
                 var result = await new AdminRotation(store, context.Connector, context.Time).RotateAsync(target, cancellationToken);
                 var others = result.Targets.Where(t => t != target).ToList();
                 await context.Out.WriteLineAsync(context.Json
-                    ? JsonOutput.Serialize(new { target, username = result.Username, rotated = true, targets = result.Targets })
+                    ? JsonOutput.Serialize(new Contracts.AdminRotationReport(target, result.Username, Rotated: true, result.Targets))
                     : $"rotated the admin password of target {target} ({result.Username}); the new one is stored encrypted and known to nobody" +
                       (others.Count == 0 ? "" : $"; also stored for {string.Join(", ", others)} (same server and admin user)"));
                 return ExitCodes.Ok;

@@ -1,5 +1,6 @@
 using PgRotate.Contracts;
 using PgRotate.Secrets;
+using PgRotate.Setup;
 using PgRotate.Targets;
 
 namespace PgRotate.Wire;
@@ -77,4 +78,28 @@ internal static class ContractMapping
         e.Version is { } number ? versions.FirstOrDefault(v => v.Number == number)?.Username : null,
         e.Actor,
         e.Detail);
+
+    /// <summary><c>secret add</c>: changed when a statement ran (or would run) or the store was written.</summary>
+    public static SecretAddResult ToContract(this SetupResult r) => new(
+        r.Secret.Name, r.Secret.Target, r.Secret.Strategy.ToContract(), r.Secret.Group.Value, [.. r.Secret.Logins.Select(l => l.Value)],
+        r.DryRun, r.Statements.Count > 0 || r.Stored, r.CurrentLogin, [.. r.Statements.Select(x => x.Display)],
+        [.. (r.Adoptions ?? []).Select(a => new AdoptedRole(a.Role, a.Change))], r.RequiresAdopt);
+
+    public static SecretRemoveResult ToContract(this RemovalResult r) => new(
+        r.Secret.Name, r.Secret.Target, r.DryRun, r.DroppedLogins, r.TerminatedSessions, r.Statements);
+
+    /// <param name="privileges">What the admin may do, read on its own login.</param>
+    /// <param name="transport">How that login is secured.</param>
+    /// <param name="warnings">The warnings the command also wrote to stderr.</param>
+    public static TargetCheckReport ToCheckReport(this Target target, Roles.RotatorPrivileges privileges, TransportReport transport, IReadOnlyList<string> warnings) => new(
+        target.Name, target.Address, privileges.ServerVersion, privileges.MajorVersion, transport.ToContract(), transport.AuthMethod,
+        transport.AcceptsWrongPassword, warnings, privileges.User, privileges.IsSuperuser, privileges.HasCreateRole, privileges.CanReadAllStats,
+        privileges.Sufficient, [.. privileges.Roles.Select(r => r.ToContract())], privileges.MissingGrants, privileges.Notes, privileges.Hardening,
+        privileges.Recommended);
+
+    /// <summary>The SSL Mode keeps its connection-string spelling (<c>VerifyFull</c>), the one users write in <c>--conn</c>.</summary>
+    public static TransportTls ToContract(this TransportReport t) => new(
+        t.Tls, t.Protocol, t.Cipher, t.SslMode.ToString(), t.CertificateIssuerVerified, t.CertificateNameVerified);
+
+    public static RoleAccess ToContract(this Roles.ManagedRoleAccess r) => new(r.Name, r.Exists, r.HasAdminOption, r.CanConnect);
 }

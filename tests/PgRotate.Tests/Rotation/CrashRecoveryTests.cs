@@ -1,19 +1,21 @@
 using Npgsql;
 using PgRotate.Postgres;
 using PgRotate.Rotation;
+using PgRotate.Store;
 using PgRotate.Tests.Support;
 
 namespace PgRotate.Tests.Rotation;
 
 /// <summary>
 /// A real <c>pgrotate rotate</c> process killed with SIGKILL (no finally block, no flush) right after each step of the
-/// protocol; each time the next run must finish the rotation and leave the secret in a state clients can use.
-/// (<see cref="RandomCrashTests"/> kills at random moments.)
+/// protocol; each time the next run, from another working folder sharing the store (another machine, for a store in
+/// PostgreSQL), must take over the lock the dead one held, finish the rotation and leave the secret in a state
+/// clients can use. Run once per kind of store. (<see cref="RandomCrashTests"/> kills at random moments.)
 /// </summary>
-public sealed class CrashRecoveryTests(PostgresFixture postgres)
+public abstract class CrashRecoveryTests(PostgresFixture postgres, StoreKind store)
 {
     private const string Secret = "orders/app";
-    private const int KillsPerStep = 10;
+    private const int KillsPerStep = 5;
 
     [Theory]
     [InlineData("create")]
@@ -22,20 +24,21 @@ public sealed class CrashRecoveryTests(PostgresFixture postgres)
     [InlineData("finish")]
     public async Task A_rotation_killed_after_a_step_is_finished_by_the_next_run(string step)
     {
-        using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync();
+        using var first = await (await postgres.SandboxAsync(store)).InitializedWithTargetAsync();
+        using var second = first.SharingStore();
         var group = Unique.Name("app");
-        (await sandbox.RunAsync("secret", "add", Secret, "--target", sandbox.TargetName, "--group", group)).Ok();
+        (await first.RunAsync("secret", "add", Secret, "--target", first.TargetName, "--group", group)).Ok();
 
         for (var kill = 0; kill < KillsPerStep; kill++)
         {
-            var before = await SecretState.ReadAsync(sandbox, Secret);
+            var before = await SecretState.ReadAsync(second, Secret);
 
-            var killed = await CliProcess.RunAsync(sandbox, step, "rotate", Secret, "--force");
+            var killed = await CliProcess.RunAsync(first, step, "rotate", Secret, "--force");
 
             Assert.True(killed.ExitCode == CliProcess.KilledExitCode, $"the child should have died of SIGKILL after {step}; exit {killed.ExitCode}, stderr: {killed.Error}");
             Assert.Equal("", killed.Out);
-            var crashed = await SecretState.ReadAsync(sandbox, Secret);
-            await SecretState.AssertCurrentWorksAsync(postgres, sandbox, Secret, group);
+            var crashed = await SecretState.ReadAsync(second, Secret);
+            await SecretState.AssertCurrentWorksAsync(postgres, second, Secret, group);
             ClientLogin.Login? stored = null;
             if (step == "finish")
             {
@@ -49,7 +52,7 @@ public sealed class CrashRecoveryTests(PostgresFixture postgres)
                 var pending = Assert.IsType<SecretState.Version>(crashed.Pending);
                 Assert.Equal(before.Highest + 1, pending.Number);
                 Assert.NotEqual(before.Current.Username, pending.Username);
-                stored = await ClientLogin.GetAsync(sandbox, Secret, "pending");
+                stored = await ClientLogin.GetAsync(second, Secret, "pending");
                 var who = await ClientLogin.WhoAmIAsync(postgres, stored);
                 if (step == "create")
                 {
@@ -62,7 +65,7 @@ public sealed class CrashRecoveryTests(PostgresFixture postgres)
                 }
             }
 
-            var resumed = await RotateRun.RunAsync(sandbox, Secret);
+            var resumed = await RotateRun.RunWaitingForTheLockAsync(second, Secret);
 
             if (step == "finish")
             {
@@ -75,10 +78,10 @@ public sealed class CrashRecoveryTests(PostgresFixture postgres)
                 Assert.True(resumed.Resumed);
                 Assert.Equal(crashed.Pending!.Number, resumed.Version);
                 Assert.Equal(crashed.Pending.Username, resumed.Username);
-                Assert.Equal(stored, await ClientLogin.GetAsync(sandbox, Secret));
+                Assert.Equal(stored, await ClientLogin.GetAsync(second, Secret));
             }
 
-            var after = await SecretState.AssertSettledAsync(postgres, sandbox, Secret, group);
+            var after = await SecretState.AssertSettledAsync(postgres, second, Secret, group);
             Assert.Equal(resumed.Version, after.Current.Number);
         }
     }
@@ -91,16 +94,16 @@ public sealed class CrashRecoveryTests(PostgresFixture postgres)
     public async Task An_interrupted_rotation_is_resumed_by_the_next_all_due_run_before_its_scheduled_time()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync();
+        using var sandbox = await (await postgres.SandboxAsync(store)).InitializedWithTargetAsync();
         var role = Unique.Name("app1");
         (await sandbox.RunAsync("secret", "add", "legacy/app", "--strategy", "single", "--target", sandbox.TargetName, "--group", role, "--every", "30d")).Ok();
         var first = await ClientLogin.GetAsync(sandbox, "legacy/app");
-        var store = await sandbox.OpenStoreAsync();
+        await using (var opened = await sandbox.OpenConfiguredStoreAsync())
         await using (var connector = new TargetConnector())
         {
             // The process "dies" right after set: the hook throws where FaultInjection would SIGKILL.
             var hooks = new RotationHooks { AfterStep = (_, step, _) => step == RotationStep.Set ? throw new OperationCanceledException("killed") : ValueTask.CompletedTask };
-            await Assert.ThrowsAsync<OperationCanceledException>(() => new RotationEngine(store, connector, TimeProvider.System, hooks: hooks).RotateAsync("legacy/app", ct));
+            await Assert.ThrowsAsync<OperationCanceledException>(() => new RotationEngine(opened, connector, TimeProvider.System, hooks: hooks).RotateAsync("legacy/app", ct));
         }
 
         Assert.Equal(PostgresErrorCodes.InvalidPassword, await ClientLogin.WhoAmIAsync(postgres, first));

@@ -1,16 +1,18 @@
 using System.Diagnostics;
+using PgRotate.Store;
 using PgRotate.Tests.Support;
 
 namespace PgRotate.Tests.Rotation;
 
 /// <summary>
-/// A real <c>pgrotate rotate</c> process killed with SIGKILL at random moments; each time the next run must finish the
-/// rotation and leave the secret in a state clients can use. (<see cref="CrashRecoveryTests"/> kills after each step.)
+/// A real <c>pgrotate rotate</c> process killed with SIGKILL at random moments; each time the next run, from another
+/// working folder sharing the store (another machine, for a store in PostgreSQL), must finish the rotation and leave the
+/// secret in a state clients can use. Run once per kind of store. (<see cref="CrashRecoveryTests"/> kills after each step.)
 /// </summary>
-public sealed class RandomCrashTests(PostgresFixture postgres)
+public abstract class RandomCrashTests(PostgresFixture postgres, StoreKind store)
 {
     private const string Secret = "orders/app";
-    private const int RandomKills = 60;
+    private const int RandomKills = 40;
 
     /// <summary>
     /// Kills land anywhere in a run: in the runtime's start-up, between steps, inside a store commit or a role change.
@@ -20,7 +22,8 @@ public sealed class RandomCrashTests(PostgresFixture postgres)
     [Fact]
     public async Task Rotations_killed_at_random_moments_are_finished_by_the_next_run()
     {
-        using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync();
+        using var sandbox = await (await postgres.SandboxAsync(store)).InitializedWithTargetAsync();
+        using var next = sandbox.SharingStore();
         var group = Unique.Name("app");
         (await sandbox.RunAsync("secret", "add", Secret, "--target", sandbox.TargetName, "--group", group)).Ok();
         var clock = Stopwatch.StartNew();
@@ -30,7 +33,7 @@ public sealed class RandomCrashTests(PostgresFixture postgres)
 
         for (var kill = 0; kill < RandomKills; kill++)
         {
-            var before = await SecretState.ReadAsync(sandbox, Secret);
+            var before = await SecretState.ReadAsync(next, Secret);
             var delay = runLength * Random.Shared.NextDouble();
 
             using (var child = CliProcess.Start(sandbox, null, "rotate", Secret, "--force"))
@@ -41,8 +44,8 @@ public sealed class RandomCrashTests(PostgresFixture postgres)
                 Assert.True(run.ExitCode is 0 or CliProcess.KilledExitCode, $"exit {run.ExitCode}, stderr: {run.Error}");
             }
 
-            var crashed = await SecretState.ReadAsync(sandbox, Secret);
-            await SecretState.AssertCurrentWorksAsync(postgres, sandbox, Secret, group);
+            var crashed = await SecretState.ReadAsync(next, Secret);
+            await SecretState.AssertCurrentWorksAsync(postgres, next, Secret, group);
             string outcome;
             if (crashed.Pending is { } pending)
             {
@@ -62,13 +65,13 @@ public sealed class RandomCrashTests(PostgresFixture postgres)
             }
 
             outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
-            var next = await RotateRun.RunAsync(sandbox, Secret);
-            Assert.Equal(crashed.Pending is not null, next.Resumed);
-            Assert.Equal(crashed.Pending?.Number ?? crashed.Highest + 1, next.Version);
-            await SecretState.AssertSettledAsync(postgres, sandbox, Secret, group);
+            var resumed = await RotateRun.RunWaitingForTheLockAsync(next, Secret);
+            Assert.Equal(crashed.Pending is not null, resumed.Resumed);
+            Assert.Equal(crashed.Pending?.Number ?? crashed.Highest + 1, resumed.Version);
+            await SecretState.AssertSettledAsync(postgres, next, Secret, group);
         }
 
-        var summary = $"run length {runLength.TotalMilliseconds:0} ms; " + string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key}: {o.Value}"));
+        var summary = $"{store} store, run length {runLength.TotalMilliseconds:0} ms; " + string.Join(", ", outcomes.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key}: {o.Value}"));
         TestContext.Current.TestOutputHelper?.WriteLine(summary);
         // Some kills must have hit a rotation in flight, or this test proved nothing about resuming.
         Assert.True(outcomes.GetValueOrDefault("left a pending version") > 0, summary);

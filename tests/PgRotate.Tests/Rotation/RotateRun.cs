@@ -21,4 +21,12 @@ public sealed record RotateRun(string Name, int Version, string Username, string
     /// </summary>
     public static async Task<RotateRun> RunAsync(CliSandbox sandbox, string secret) =>
         Assert.Single(Parse((await sandbox.RunAsync("rotate", secret, "--json", "--force")).Ok()));
+
+    /// <summary>
+    /// <see cref="RunAsync"/> with <c>--wait 30s</c>, after a killed rotator: a store in PostgreSQL releases the dead
+    /// holder's lock when the server sees its session end, which is not ordered with this process seeing the child exit.
+    /// A lock that outlived its holder would still fail this with exit 13.
+    /// </summary>
+    public static async Task<RotateRun> RunWaitingForTheLockAsync(CliSandbox sandbox, string secret) =>
+        Assert.Single(Parse((await sandbox.RunAsync("rotate", secret, "--json", "--force", "--wait", "30s")).Ok()));
 }

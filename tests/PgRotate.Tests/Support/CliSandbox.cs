@@ -56,6 +56,27 @@ public sealed class CliSandbox : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// Another working folder using this sandbox's store and master key, with its target name: a second machine for a
+    /// store in PostgreSQL; for an SQLite store, a second folder on this machine that names this one's files.
+    /// </summary>
+    public CliSandbox SharingStore()
+    {
+        var other = new CliSandbox(Postgres, Time) { TargetName = TargetName };
+        foreach (var (name, value) in _environment)
+        {
+            other.SetEnvironment(name, value);
+        }
+
+        if (!_environment.ContainsKey(CliContext.StoreVariable))
+        {
+            other.SetEnvironment(CliContext.StoreVariable, StorePath);
+            other.SetEnvironment(CliContext.KeyFileVariable, KeyPath);
+        }
+
+        return other;
+    }
+
     public static FakeTimeProvider FakeTime() => new(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
 
     public void Dispose()
