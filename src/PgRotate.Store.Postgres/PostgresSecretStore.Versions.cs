@@ -141,6 +141,7 @@ public sealed partial class PostgresSecretStore
         await ExecuteAsync(db, transaction, $"UPDATE {_tables.Secrets} SET next_rotation_at = $2 WHERE name = $1", cancellationToken,
             secret, Utc(promotion.NextRotationAt)).ConfigureAwait(false);
         await AppendHistoryAsync(db, transaction, secret, promotion.PendingVersion, promotion.Event, promotion.Detail, cancellationToken).ConfigureAwait(false);
+        await PostgresStoreChanges.NotifyAsync(db, transaction, Connection.Schema, secret, cancellationToken).ConfigureAwait(false);
     }, cancellationToken);
 
     /// <summary>A pending version whose test failed: marked failed, never promoted; a scheduled secret is next tried at <paramref name="retryAt"/>.</summary>
