@@ -37,6 +37,7 @@ public sealed partial class PostgresSecretStore
 
         await InsertVersionAsync(db, transaction, first, cancellationToken).ConfigureAwait(false);
         await AppendHistoryAsync(db, transaction, secret.Name, first.Number, "created", $"{secret.Strategy.WireName()} on target {secret.Target}", cancellationToken).ConfigureAwait(false);
+        await PostgresStoreChanges.NotifyAsync(db, transaction, Connection.Schema, secret.Name, cancellationToken).ConfigureAwait(false);
     }, cancellationToken);
 
     /// <summary>Removes a secret whose setup failed before any role was changed, so a bad run leaves nothing behind.</summary>
@@ -62,6 +63,7 @@ public sealed partial class PostgresSecretStore
 
         await ExecuteAsync(db, transaction, $"DELETE FROM {_tables.Versions} WHERE owner = 'secret' AND secret = $1", cancellationToken, name).ConfigureAwait(false);
         await ExecuteAsync(db, transaction, $"DELETE FROM {_tables.History} WHERE owner = 'secret' AND secret = $1", cancellationToken, name).ConfigureAwait(false);
+        await PostgresStoreChanges.NotifyAsync(db, transaction, Connection.Schema, name, cancellationToken).ConfigureAwait(false);
         return await ExecuteAsync(db, transaction, $"DELETE FROM {_tables.Secrets} WHERE name = $1", cancellationToken, name).ConfigureAwait(false);
     }
 

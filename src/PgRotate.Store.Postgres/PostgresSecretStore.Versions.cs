@@ -161,6 +161,10 @@ public sealed partial class PostgresSecretStore
         }
 
         await AppendHistoryAsync(db, transaction, owner, name, promotion.PendingVersion, promotion.Event, promotion.Detail, cancellationToken).ConfigureAwait(false);
+        if (owner == VersionOwner.Secret)
+        {
+            await PostgresStoreChanges.NotifyAsync(db, transaction, Connection.Schema, name, cancellationToken).ConfigureAwait(false);
+        }
     }, cancellationToken);
 
     /// <summary>A pending version whose test failed: marked failed, never promoted; a scheduled secret is next tried at <paramref name="retryAt"/>.</summary>

@@ -37,6 +37,8 @@ public sealed partial class PostgresSecretStore : ISecretStore
         _tables = new StoreTables(connection.Schema);
         _locks = new AdvisoryRotationLock(connection, time);
         Locks = _locks;
+        Audit = new PostgresAuditLog(this, new PgRotate.Audit.AuditChain(key));
+        Changes = new PostgresStoreChanges(connection, time);
     }
 
     /// <summary>A view acting for <paramref name="actor"/>: shares the pool, lock and key; disposing it closes nothing.</summary>
@@ -63,10 +65,9 @@ public sealed partial class PostgresSecretStore : ISecretStore
 
     public ISecretStore WithActor(string? actor) => new PostgresSecretStore(this, actor);
 
-    // Placeholders until the audit log and the change feed are built for this store: nothing recorded, nothing signalled.
-    public PgRotate.Audit.IAuditLog Audit { get; } = PgRotate.Audit.UnrecordedAuditLog.Instance;
+    public PgRotate.Audit.IAuditLog Audit { get; }
 
-    public IStoreChanges Changes { get; } = SilentStoreChanges.Instance;
+    public IStoreChanges Changes { get; }
 
     /// <summary>Where the store is, for messages: host, port, database and schema, never the password.</summary>
     public string Location { get; }

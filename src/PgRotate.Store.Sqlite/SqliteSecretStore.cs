@@ -35,6 +35,8 @@ public sealed partial class SqliteSecretStore : ISecretStore
         KeyId = key.KeyId;
         _time = time;
         Locks = new FileRotationLock(path + ".locks", time);
+        Audit = new SqliteAuditLog(this, new PgRotate.Audit.AuditChain(key));
+        Changes = new SqliteStoreChanges(_connectionString, time);
     }
 
     /// <summary>A view acting for <paramref name="actor"/>: every field is shared, nothing is opened.</summary>
@@ -55,10 +57,9 @@ public sealed partial class SqliteSecretStore : ISecretStore
 
     public ISecretStore WithActor(string? actor) => new SqliteSecretStore(this, actor);
 
-    // Placeholders until the audit log and the change feed are built for this store: nothing recorded, nothing signalled.
-    public PgRotate.Audit.IAuditLog Audit { get; } = PgRotate.Audit.UnrecordedAuditLog.Instance;
+    public PgRotate.Audit.IAuditLog Audit { get; }
 
-    public IStoreChanges Changes { get; } = SilentStoreChanges.Instance;
+    public IStoreChanges Changes { get; }
 
     public string Location => Path;
 
