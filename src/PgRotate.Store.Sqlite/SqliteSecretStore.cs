@@ -195,7 +195,7 @@ public sealed partial class SqliteSecretStore : ISecretStore
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        // Foreign keys keep versions tied to secrets; FULL makes each commit durable before a role is changed.
+        // Foreign keys keep secrets tied to their targets; FULL makes each commit durable before a role is changed.
         // (WAL, which lets readers such as 'pgrotate get' run while a rotation writes, is set once in the file.)
         await ExecuteAsync(connection, null, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", cancellationToken).ConfigureAwait(false);
         return connection;

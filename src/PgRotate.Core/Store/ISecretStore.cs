@@ -55,8 +55,9 @@ public interface ISecretStore : IAsyncDisposable
     Task UpdateTargetAsync(Target target, bool newPassword, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Forgets a target, and with <paramref name="withSecrets"/> its secrets, in one transaction; without it, a target
-    /// still in use is refused (<c>IncompatibleState</c>). Returns the names of the secrets removed.
+    /// Forgets a target (with its admin versions and their history), and with <paramref name="withSecrets"/> its
+    /// secrets, in one transaction; without it, a target still in use is refused (<c>IncompatibleState</c>). Returns
+    /// the names of the secrets removed.
     /// </summary>
     Task<IReadOnlyList<string>> RemoveTargetAsync(string name, bool withSecrets, CancellationToken cancellationToken);
 
