@@ -21,6 +21,6 @@ internal static class PostgresStoreBench
         }
 
         var connection = PostgresStoreConnection.Parse(cluster.ConnectionString(database), _ => null);
-        return await PostgresSecretStore.CreateAsync(connection, key, TimeProvider.System, CancellationToken.None);
+        return await PostgresSecretStore.CreateAsync(connection, key, TimeProvider.System, "bench", CancellationToken.None);
     }
 }

@@ -49,7 +49,7 @@ var folder = Directory.CreateTempSubdirectory("pgrotate-bench-").FullName;
 try
 {
     using var key = MasterKey.Generate();
-    await using var store = await SqliteSecretStore.CreateAsync(Path.Combine(folder, "bench.db"), key, TimeProvider.System, CancellationToken.None);
+    await using var store = await SqliteSecretStore.CreateAsync(Path.Combine(folder, "bench.db"), key, TimeProvider.System, "bench", CancellationToken.None);
     var target = cluster.AsTarget("bench");
     await store.AddTargetAsync(target, CancellationToken.None);
     await using var connector = new TargetConnector();

@@ -114,8 +114,7 @@ public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult 
         // Report a missing store before a missing key: it is the more likely mistake.
         await provider.EnsureExistsAsync(location, cancellationToken);
         var key = await FindKeyAsync(cancellationToken) ?? await MasterKey.ReadFileAsync(KeyFilePath, cancellationToken);
-        _store = await provider.OpenAsync(location, key, Time, cancellationToken);
-        _store.Actor = Actor;
+        _store = await provider.OpenAsync(location, key, Time, Actor, cancellationToken);
         return _store;
     }
 
@@ -123,8 +122,7 @@ public sealed class CliContext(CliHost host, GlobalOptions options, ParseResult 
     public async Task<ISecretStore> CreateStoreAsync(MasterKey key, CancellationToken cancellationToken)
     {
         var location = Store;
-        _store = await StoreProviders.For(location, host.Environment).CreateAsync(location, key, Time, cancellationToken);
-        _store.Actor = Actor;
+        _store = await StoreProviders.For(location, host.Environment).CreateAsync(location, key, Time, Actor, cancellationToken);
         return _store;
     }
 

@@ -42,26 +42,25 @@ public sealed class AdvisoryRotationLock : IRotationLock, IAsyncDisposable
     public async Task<IAsyncDisposable> AcquireAsync(LockKey key, TimeSpan? wait, CancellationToken cancellationToken)
     {
         var lockId = PostgresMigrations.AdvisoryKey("pgrotate rotation lock", _connection.Schema + "\n" + key.Value);
-        NpgsqlConnection db;
+        var db = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            db = await _sessions.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            throw PostgresErrors.Translate(e, $"store postgresql {_connection.Description}");
-        }
-
-        try
-        {
-            var started = _time.GetTimestamp();
-            while (true)
+            bool locked;
+            try
             {
-                if (await TryLockAsync(db, lockId, cancellationToken).ConfigureAwait(false))
-                {
-                    return new Held(db);
-                }
+                locked = await TryLockAsync(db, lockId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NpgsqlException) when (db.FullState.HasFlag(System.Data.ConnectionState.Broken))
+            {
+                // A pooled session the server ended while it sat idle (a restart, a terminated backend): once, a new one.
+                await db.DisposeAsync().ConfigureAwait(false);
+                db = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+                locked = await TryLockAsync(db, lockId, cancellationToken).ConfigureAwait(false);
+            }
 
+            var started = _time.GetTimestamp();
+            while (!locked)
+            {
                 if (wait is not { } limit || _time.GetElapsedTime(started) >= limit)
                 {
                     throw new PgRotateException(ErrorCode.RotationInProgress,
@@ -69,7 +68,10 @@ public sealed class AdvisoryRotationLock : IRotationLock, IAsyncDisposable
                 }
 
                 await Task.Delay(PollInterval, _time, cancellationToken).ConfigureAwait(false);
+                locked = await TryLockAsync(db, lockId, cancellationToken).ConfigureAwait(false);
             }
+
+            return new Held(db);
         }
         catch (Exception e)
         {
@@ -81,6 +83,18 @@ public sealed class AdvisoryRotationLock : IRotationLock, IAsyncDisposable
                 throw;
             }
 
+            throw PostgresErrors.Translate(e, $"store postgresql {_connection.Description}");
+        }
+    }
+
+    private async Task<NpgsqlConnection> OpenSessionAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _sessions.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
             throw PostgresErrors.Translate(e, $"store postgresql {_connection.Description}");
         }
     }

@@ -26,9 +26,10 @@ public sealed partial class PostgresSecretStore : ISecretStore
     private readonly StoreTables _tables;
     private readonly AdvisoryRotationLock _locks;
 
-    private PostgresSecretStore(PostgresStoreConnection connection, MasterKey key, TimeProvider time)
+    private PostgresSecretStore(PostgresStoreConnection connection, MasterKey key, TimeProvider time, string? actor)
     {
         Connection = connection;
+        Actor = actor;
         Location = "postgresql " + connection.Description;
         KeyId = key.KeyId;
         _source = connection.BuildDataSource(pooling: true);
@@ -78,15 +79,15 @@ public sealed partial class PostgresSecretStore : ISecretStore
     public IRotationLock Locks { get; }
 
     /// <summary>Who acts through this store (e.g. <c>cli:alice</c>), recorded with each history entry; null when unknown.</summary>
-    public string? Actor { get; set; }
+    public string? Actor { get; }
 
     /// <summary>
     /// Creates the store's schema and tables and its key check, in one transaction; refuses (AlreadyExists) when the
     /// schema already holds tables. An existing empty schema (made by a DBA for the pgrotate role) is used.
     /// </summary>
-    public static async Task<PostgresSecretStore> CreateAsync(PostgresStoreConnection connection, MasterKey key, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<PostgresSecretStore> CreateAsync(PostgresStoreConnection connection, MasterKey key, TimeProvider time, string? actor, CancellationToken cancellationToken)
     {
-        var store = new PostgresSecretStore(connection, key, time);
+        var store = new PostgresSecretStore(connection, key, time, actor);
         try
         {
             var db = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -119,9 +120,9 @@ public sealed partial class PostgresSecretStore : ISecretStore
     }
 
     /// <summary>Opens an existing store: it must exist, and the key must be its own, before a migration runs.</summary>
-    public static async Task<PostgresSecretStore> OpenAsync(PostgresStoreConnection connection, MasterKey key, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<PostgresSecretStore> OpenAsync(PostgresStoreConnection connection, MasterKey key, TimeProvider time, string? actor, CancellationToken cancellationToken)
     {
-        var store = new PostgresSecretStore(connection, key, time);
+        var store = new PostgresSecretStore(connection, key, time, actor);
         try
         {
             var db = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

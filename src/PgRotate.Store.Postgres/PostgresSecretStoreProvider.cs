@@ -13,9 +13,9 @@ public sealed class PostgresSecretStoreProvider(Func<string, string?> environmen
     /// <summary>Nothing: whether the store exists is known only after connecting, which <see cref="OpenAsync"/> does.</summary>
     public Task EnsureExistsAsync(StoreLocation location, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task<ISecretStore> CreateAsync(StoreLocation location, MasterKey key, TimeProvider time, CancellationToken cancellationToken) =>
-        await PostgresSecretStore.CreateAsync(PostgresStoreConnection.Parse(location.Value, environment), key, time, cancellationToken).ConfigureAwait(false);
+    public async Task<ISecretStore> CreateAsync(StoreLocation location, MasterKey key, TimeProvider time, string? actor, CancellationToken cancellationToken) =>
+        await PostgresSecretStore.CreateAsync(PostgresStoreConnection.Parse(location.Value, environment), key, time, actor, cancellationToken).ConfigureAwait(false);
 
-    public async Task<ISecretStore> OpenAsync(StoreLocation location, MasterKey key, TimeProvider time, CancellationToken cancellationToken) =>
-        await PostgresSecretStore.OpenAsync(PostgresStoreConnection.Parse(location.Value, environment), key, time, cancellationToken).ConfigureAwait(false);
+    public async Task<ISecretStore> OpenAsync(StoreLocation location, MasterKey key, TimeProvider time, string? actor, CancellationToken cancellationToken) =>
+        await PostgresSecretStore.OpenAsync(PostgresStoreConnection.Parse(location.Value, environment), key, time, actor, cancellationToken).ConfigureAwait(false);
 }

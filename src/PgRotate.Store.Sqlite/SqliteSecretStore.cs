@@ -21,9 +21,10 @@ public sealed partial class SqliteSecretStore : ISecretStore
     private readonly StoredValues _values;
     private readonly TimeProvider _time;
 
-    private SqliteSecretStore(string path, MasterKey key, TimeProvider time)
+    private SqliteSecretStore(string path, MasterKey key, TimeProvider time, string? actor)
     {
         Path = path;
+        Actor = actor;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -72,10 +73,10 @@ public sealed partial class SqliteSecretStore : ISecretStore
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     /// <summary>Who acts through this store (e.g. <c>cli:alice</c>), recorded with each history entry; null when unknown.</summary>
-    public string? Actor { get; set; }
+    public string? Actor { get; }
 
     /// <summary>Creates a new store; refuses to touch an existing file.</summary>
-    public static async Task<SqliteSecretStore> CreateAsync(string path, MasterKey key, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<SqliteSecretStore> CreateAsync(string path, MasterKey key, TimeProvider time, string? actor, CancellationToken cancellationToken)
     {
         if (File.Exists(path))
         {
@@ -90,7 +91,7 @@ public sealed partial class SqliteSecretStore : ISecretStore
         {
         }
 
-        var store = new SqliteSecretStore(path, key, time);
+        var store = new SqliteSecretStore(path, key, time, actor);
         try
         {
             var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -114,11 +115,11 @@ public sealed partial class SqliteSecretStore : ISecretStore
     }
 
     /// <summary>Opens an existing store, checking integrity and the master key first.</summary>
-    public static async Task<SqliteSecretStore> OpenAsync(string path, MasterKey key, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<SqliteSecretStore> OpenAsync(string path, MasterKey key, TimeProvider time, string? actor, CancellationToken cancellationToken)
     {
         EnsureExists(path);
         await CheckHeaderAsync(path, cancellationToken).ConfigureAwait(false);
-        var store = new SqliteSecretStore(path, key, time);
+        var store = new SqliteSecretStore(path, key, time, actor);
         try
         {
             var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -195,7 +196,7 @@ public sealed partial class SqliteSecretStore : ISecretStore
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        // Foreign keys keep versions tied to secrets; FULL makes each commit durable before a role is changed.
+        // Foreign keys keep secrets tied to their targets; FULL makes each commit durable before a role is changed.
         // (WAL, which lets readers such as 'pgrotate get' run while a rotation writes, is set once in the file.)
         await ExecuteAsync(connection, null, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", cancellationToken).ConfigureAwait(false);
         return connection;

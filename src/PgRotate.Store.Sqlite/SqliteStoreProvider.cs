@@ -14,9 +14,9 @@ public sealed class SqliteStoreProvider : ISecretStoreProvider
         return Task.CompletedTask;
     }
 
-    public async Task<ISecretStore> CreateAsync(StoreLocation location, MasterKey key, TimeProvider time, CancellationToken cancellationToken) =>
-        await SqliteSecretStore.CreateAsync(location.Value, key, time, cancellationToken).ConfigureAwait(false);
+    public async Task<ISecretStore> CreateAsync(StoreLocation location, MasterKey key, TimeProvider time, string? actor, CancellationToken cancellationToken) =>
+        await SqliteSecretStore.CreateAsync(location.Value, key, time, actor, cancellationToken).ConfigureAwait(false);
 
-    public async Task<ISecretStore> OpenAsync(StoreLocation location, MasterKey key, TimeProvider time, CancellationToken cancellationToken) =>
-        await SqliteSecretStore.OpenAsync(location.Value, key, time, cancellationToken).ConfigureAwait(false);
+    public async Task<ISecretStore> OpenAsync(StoreLocation location, MasterKey key, TimeProvider time, string? actor, CancellationToken cancellationToken) =>
+        await SqliteSecretStore.OpenAsync(location.Value, key, time, actor, cancellationToken).ConfigureAwait(false);
 }

@@ -58,8 +58,7 @@ public static class DemoCommand
         {
             using var key = MasterKey.Generate();
             await using var store = await StoreProviders.For(new StoreLocation(StoreKind.Sqlite, Path.Combine(folder, "pgrotate.db")), context.Host.Environment).CreateAsync(
-                new StoreLocation(StoreKind.Sqlite, Path.Combine(folder, "pgrotate.db")), key, time, cancellationToken);
-            store.Actor = CliContext.Actor;
+                new StoreLocation(StoreKind.Sqlite, Path.Combine(folder, "pgrotate.db")), key, time, CliContext.Actor, cancellationToken);
             await o.WriteLineAsync($"  store {store.Location} (SQLite), master key {key.KeyId}");
             await o.WriteLineAsync("    the master key is 32 random bytes kept apart from the store (here only in memory; 'pgrotate init' writes it");
             await o.WriteLineAsync("    to pgrotate.db.key, mode 0600); each password is sealed with AES-256-GCM under its own data key, which the");

@@ -23,8 +23,12 @@ public interface ISecretStore : IAsyncDisposable
     /// <summary>The lock that keeps two rotators of one secret (or one target's admin password) apart, for everyone sharing this store.</summary>
     IRotationLock Locks { get; }
 
-    /// <summary>Who acts through this store (e.g. <c>cli:alice</c>), recorded with each history entry; null when unknown.</summary>
-    string? Actor { get; set; }
+    /// <summary>
+    /// Who acts through this store (e.g. <c>cli:alice</c>), recorded with each history entry; null when unknown. Given
+    /// when the store is opened (<see cref="ISecretStoreProvider"/>) and fixed for its life; <see cref="WithActor"/>
+    /// gives a view acting for someone else.
+    /// </summary>
+    string? Actor { get; }
 
     /// <summary>
     /// The same store (connections, lock, key) acting for someone else: a server handling requests from several tokens
@@ -51,8 +55,9 @@ public interface ISecretStore : IAsyncDisposable
     Task UpdateTargetAsync(Target target, bool newPassword, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Forgets a target, and with <paramref name="withSecrets"/> its secrets, in one transaction; without it, a target
-    /// still in use is refused (<c>IncompatibleState</c>). Returns the names of the secrets removed.
+    /// Forgets a target (with its admin versions and their history), and with <paramref name="withSecrets"/> its
+    /// secrets, in one transaction; without it, a target still in use is refused (<c>IncompatibleState</c>). Returns
+    /// the names of the secrets removed.
     /// </summary>
     Task<IReadOnlyList<string>> RemoveTargetAsync(string name, bool withSecrets, CancellationToken cancellationToken);
 

@@ -13,9 +13,15 @@ public interface ISecretStoreProvider
     /// </summary>
     Task EnsureExistsAsync(StoreLocation location, CancellationToken cancellationToken);
 
-    /// <summary>Creates a new store; refuses (<c>AlreadyExists</c>) to touch an existing one.</summary>
-    Task<ISecretStore> CreateAsync(StoreLocation location, MasterKey key, TimeProvider time, CancellationToken cancellationToken);
+    /// <summary>
+    /// Creates a new store; refuses (<c>AlreadyExists</c>) to touch an existing one. <paramref name="actor"/> is who acts
+    /// through it (see <see cref="ISecretStore.Actor"/>).
+    /// </summary>
+    Task<ISecretStore> CreateAsync(StoreLocation location, MasterKey key, TimeProvider time, string? actor, CancellationToken cancellationToken);
 
-    /// <summary>Opens an existing store, checking that it is intact and that <paramref name="key"/> is its master key before anything is read or written.</summary>
-    Task<ISecretStore> OpenAsync(StoreLocation location, MasterKey key, TimeProvider time, CancellationToken cancellationToken);
+    /// <summary>
+    /// Opens an existing store, checking that it is intact and that <paramref name="key"/> is its master key before
+    /// anything is read or written. <paramref name="actor"/> is who acts through it (see <see cref="ISecretStore.Actor"/>).
+    /// </summary>
+    Task<ISecretStore> OpenAsync(StoreLocation location, MasterKey key, TimeProvider time, string? actor, CancellationToken cancellationToken);
 }

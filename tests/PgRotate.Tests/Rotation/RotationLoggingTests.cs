@@ -18,7 +18,7 @@ public sealed class RotationLoggingTests(PostgresFixture postgres)
         var group = Unique.Name("app");
         (await sandbox.RunAsync("secret", "add", "logs/app", "--target", sandbox.TargetName, "--group", group)).Ok();
         using var key = await MasterKey.ReadFileAsync(sandbox.KeyPath, ct);
-        var store = await SqliteSecretStore.OpenAsync(sandbox.StorePath, key, TimeProvider.System, ct);
+        var store = await SqliteSecretStore.OpenAsync(sandbox.StorePath, key, TimeProvider.System, null, ct);
         await using var connector = new TargetConnector();
         var logger = new CapturingLogger<RotationEngine>();
         var engine = new RotationEngine(store, connector, TimeProvider.System, logger: logger);

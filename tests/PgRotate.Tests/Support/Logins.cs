@@ -49,7 +49,7 @@ public static class Logins
     public static async Task<SqliteSecretStore> OpenStoreAsync(this CliSandbox sandbox)
     {
         var ct = TestContext.Current.CancellationToken;
-        return await SqliteSecretStore.OpenAsync(sandbox.StorePath, await MasterKey.ReadFileAsync(sandbox.KeyPath, ct), TimeProvider.System, ct);
+        return await SqliteSecretStore.OpenAsync(sandbox.StorePath, await MasterKey.ReadFileAsync(sandbox.KeyPath, ct), TimeProvider.System, null, ct);
     }
 
     /// <summary>The current version of a secret: its login and password.</summary>

@@ -15,14 +15,14 @@ public sealed class PostgresStoreContractTests(PostgresFixture postgres) : Store
         var database = await postgres.CreateDatabaseAsync();
         var location = new StoreLocation(StoreKind.Postgres,
             $"Host={postgres.Cluster.Host};Port={postgres.Cluster.Port};Database={database};Username=postgres;Password={postgres.Cluster.SuperuserPassword.Reveal()}");
-        var store = await Provider().CreateAsync(location, key, Time, Ct);
+        var store = await Provider().CreateAsync(location, key, Time, null, Ct);
         _locations[store] = location.Value;
         return store;
     }
 
-    protected override async Task<ISecretStore> OpenAgainAsync(ISecretStore store, MasterKey key)
+    protected override async Task<ISecretStore> OpenAgainAsync(ISecretStore store, MasterKey key, string? actor = null)
     {
-        var opened = await Provider().OpenAsync(new StoreLocation(StoreKind.Postgres, _locations[store]), key, Time, Ct);
+        var opened = await Provider().OpenAsync(new StoreLocation(StoreKind.Postgres, _locations[store]), key, Time, actor, Ct);
         _locations[opened] = _locations[store];
         return opened;
     }

@@ -17,10 +17,10 @@ public sealed class SqliteStoreContractTests : StoreContractTests
     }
 
     protected override async Task<ISecretStore> CreateStoreAsync(MasterKey key) =>
-        await new SqliteStoreProvider().CreateAsync(new StoreLocation(StoreKind.Sqlite, Path.Combine(_folder, "store.db")), key, Time, Ct);
+        await new SqliteStoreProvider().CreateAsync(new StoreLocation(StoreKind.Sqlite, Path.Combine(_folder, "store.db")), key, Time, null, Ct);
 
-    protected override async Task<ISecretStore> OpenAgainAsync(ISecretStore store, MasterKey key) =>
-        await new SqliteStoreProvider().OpenAsync(new StoreLocation(StoreKind.Sqlite, store.Location), key, Time, Ct);
+    protected override async Task<ISecretStore> OpenAgainAsync(ISecretStore store, MasterKey key, string? actor = null) =>
+        await new SqliteStoreProvider().OpenAsync(new StoreLocation(StoreKind.Sqlite, store.Location), key, Time, actor, Ct);
 
     protected override Task ChangeTargetUsernameBehindTheStoreAsync(ISecretStore store, string target, string username) =>
         ExecuteAsync(store, "UPDATE targets SET username = $v WHERE name = $n", ("$v", username), ("$n", target));

@@ -33,8 +33,11 @@ public abstract partial class StoreContractTests : IAsyncDisposable
     /// <summary>A new, empty store of this kind, sealed with <paramref name="key"/> (one per test). The base class closes it.</summary>
     protected abstract Task<ISecretStore> CreateStoreAsync(MasterKey key);
 
-    /// <summary>The same store opened anew, as a later process would (nothing shared with <paramref name="store"/> but the stored data). The base class closes it.</summary>
-    protected abstract Task<ISecretStore> OpenAgainAsync(ISecretStore store, MasterKey key);
+    /// <summary>
+    /// The same store opened anew, as a later process would (nothing shared with <paramref name="store"/> but the stored
+    /// data), acting for <paramref name="actor"/>. The base class closes it.
+    /// </summary>
+    protected abstract Task<ISecretStore> OpenAgainAsync(ISecretStore store, MasterKey key, string? actor = null);
 
     /// <summary>Changes a target's admin username in the stored data without the master key.</summary>
     protected abstract Task ChangeTargetUsernameBehindTheStoreAsync(ISecretStore store, string target, string username);

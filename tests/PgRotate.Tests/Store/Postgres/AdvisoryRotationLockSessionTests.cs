@@ -62,6 +62,24 @@ public sealed class AdvisoryRotationLockSessionTests(PostgresFixture postgres)
         await again.DisposeAsync();
     }
 
+    [Fact]
+    public async Task An_idle_lock_session_the_server_ended_is_replaced_when_the_lock_is_taken_again()
+    {
+        var db = await PostgresStoreDatabase.CreateAsync(postgres);
+        using var key = MasterKey.Generate();
+        await using var store = await db.CreateStoreAsync(key);
+        var held = await store.Locks.AcquireAsync(LockKey.Secret("orders/app"), null, Cancel);
+        var holder = await HolderAsync(db);
+        await held.DisposeAsync();
+        // What a restart of the store's server does to the pooled, idle session.
+        Assert.True(await postgres.ScalarAsync<bool>($"SELECT pg_terminate_backend({holder}, 5000)"));
+
+        var again = await store.Locks.AcquireAsync(LockKey.Secret("orders/app"), null, Cancel);
+
+        Assert.NotEqual(holder, await HolderAsync(db));
+        await again.DisposeAsync();
+    }
+
     /// <summary>The backend holding the one granted advisory lock in the store's database.</summary>
     private Task<int> HolderAsync(PostgresStoreDatabase db) => postgres.ScalarAsync<int>(
         $"SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = '{db.Database}')");

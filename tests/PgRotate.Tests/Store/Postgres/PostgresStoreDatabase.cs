@@ -24,10 +24,10 @@ internal sealed class PostgresStoreDatabase(PostgresFixture postgres, string dat
     public PostgresStoreConnection Connection(string? schema = null) => PostgresStoreConnection.Parse(ConnectionString(schema), _ => null);
 
     public Task<PostgresSecretStore> CreateStoreAsync(MasterKey key, string? schema = null) =>
-        PostgresSecretStore.CreateAsync(Connection(schema), key, TimeProvider.System, TestContext.Current.CancellationToken);
+        PostgresSecretStore.CreateAsync(Connection(schema), key, TimeProvider.System, null, TestContext.Current.CancellationToken);
 
     public Task<PostgresSecretStore> OpenStoreAsync(MasterKey key, string? schema = null) =>
-        PostgresSecretStore.OpenAsync(Connection(schema), key, TimeProvider.System, TestContext.Current.CancellationToken);
+        PostgresSecretStore.OpenAsync(Connection(schema), key, TimeProvider.System, null, TestContext.Current.CancellationToken);
 
     public Task ExecuteAsync(string sql) => postgres.ExecuteAsync(sql, database);
 

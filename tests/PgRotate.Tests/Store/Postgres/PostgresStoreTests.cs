@@ -220,11 +220,11 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
         var text = db.ConnectionString(withPassword: false, user: role);
 
         var store = await PostgresSecretStore.CreateAsync(
-            PostgresStoreConnection.Parse(text, name => name == PostgresStoreConnection.PasswordVariable ? password : null), key, TimeProvider.System, Cancel);
+            PostgresStoreConnection.Parse(text, name => name == PostgresStoreConnection.PasswordVariable ? password : null), key, TimeProvider.System, null, Cancel);
         await store.DisposeAsync();
 
         var refused = await Assert.ThrowsAsync<PgRotateException>(() =>
-            PostgresSecretStore.OpenAsync(PostgresStoreConnection.Parse(text, name => name == PostgresStoreConnection.PasswordVariable ? "wrong" : null), key, TimeProvider.System, Cancel));
+            PostgresSecretStore.OpenAsync(PostgresStoreConnection.Parse(text, name => name == PostgresStoreConnection.PasswordVariable ? "wrong" : null), key, TimeProvider.System, null, Cancel));
         Assert.Equal(ErrorCode.AuthenticationFailed, refused.Code);
         Assert.DoesNotContain("wrong", refused.Message);
         Assert.DoesNotContain(password, refused.Message);
@@ -240,7 +240,7 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
         using var key = MasterKey.Generate();
 
         var refused = await Assert.ThrowsAsync<PgRotateException>(() => PostgresSecretStore.CreateAsync(
-            PostgresStoreConnection.Parse(db.ConnectionString(withPassword: false, user: role), _ => password), key, TimeProvider.System, Cancel));
+            PostgresStoreConnection.Parse(db.ConnectionString(withPassword: false, user: role), _ => password), key, TimeProvider.System, null, Cancel));
 
         Assert.Equal(ErrorCode.PermissionDenied, refused.Code);
         Assert.Contains("the store's role needs CONNECT on its database, and for 'pgrotate init' CREATE on it", refused.Message);
