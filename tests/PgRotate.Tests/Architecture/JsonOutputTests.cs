@@ -47,24 +47,22 @@ public sealed partial class JsonOutputTests
         Assert.Empty(wrong);
     }
 
-    /// <summary>What makes a mapping call above mean a contract record: every mapping method returns one (or a list of them).</summary>
+    /// <summary>What makes a ContractMapping call above mean a contract record: every one of its methods returns one (or a list of them).</summary>
     [Fact]
     public void Every_contract_mapping_returns_a_contract_type()
     {
-        var contracts = typeof(PgRotateJson).Assembly;
         var methods = typeof(ContractMapping).GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly)
             .Where(m => !m.IsSpecialName && !m.Name.Contains('<', StringComparison.Ordinal))
             .ToList();
 
         Assert.NotEmpty(methods);
-        Assert.All(methods, m => Assert.True(
-            m.ReturnType.Assembly == contracts || m.ReturnType.GetGenericArguments().Any(a => a.Assembly == contracts),
-            $"ContractMapping.{m.Name} returns {m.ReturnType}"));
+        Assert.All(methods, m => Assert.True(ReturnsContract(m), $"ContractMapping.{m.Name} returns {m.ReturnType}"));
     }
 
     /// <summary>
     /// An argument is a contract record when it builds nothing but contract types (<c>new Contracts.X(…)</c>, no anonymous
-    /// object, dictionary or target-typed <c>new()</c>) and it constructs one or calls a <see cref="ContractMapping"/> method.
+    /// object, dictionary or target-typed <c>new()</c>) and it constructs one or calls a mapping: a method of
+    /// <see cref="ContractMapping"/>, or one of the CLI's own (a command may map its own types), that returns a contract type.
     /// </summary>
     private static bool IsContract(string argument, IReadOnlySet<string> mappings)
     {
@@ -83,7 +81,14 @@ public sealed partial class JsonOutputTests
     }
 
     private static HashSet<string> ContractMappingMethods() =>
-        [.. typeof(ContractMapping).GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly).Select(m => m.Name)];
+        [.. typeof(PgRotate.Cli.CliApp).Assembly.GetTypes().Append(typeof(ContractMapping))
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+            .Where(ReturnsContract)
+            .Select(m => m.Name)];
+
+    /// <summary>A contract type, or a list or task of them.</summary>
+    private static bool ReturnsContract(MethodInfo method) =>
+        method.ReturnType.Assembly == typeof(PgRotateJson).Assembly || method.ReturnType.GetGenericArguments().Any(a => a.Assembly == typeof(PgRotateJson).Assembly);
 
     /// <summary>
     /// The argument of each <c>JsonOutput.Serialize(…)</c> in <paramref name="code"/>, and the same with a local variable
@@ -123,7 +128,8 @@ public sealed partial class JsonOutputTests
     [GeneratedRegex(@"\bnew\s+(?:PgRotate\.)?(?:Contracts\.)?(?<type>[A-Za-z_][A-Za-z0-9_]*)\s*\(")]
     private static partial Regex Construction();
 
-    [GeneratedRegex(@"\.(?<name>[A-Za-z_][A-Za-z0-9_]*)\s*\(")]
+    /// <summary>A call, <c>x.Name(</c> or <c>Name(</c> (a constructor's type name matches too, and is checked above).</summary>
+    [GeneratedRegex(@"\b(?<name>[A-Za-z_][A-Za-z0-9_]*)\s*\(")]
     private static partial Regex MethodCall();
 
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
