@@ -29,6 +29,7 @@ public sealed partial class JsonOutputTests
         Assert.Empty(elsewhere);
         var jsonOutput = string.Join('\n', Assert.Single(files, f => IsJsonOutput(f.Path)).Lines);
         Assert.Contains("=> PgRotateJson.Serialize(value);", jsonOutput);
+        Assert.Contains("=> PgRotateJson.SerializeLine(value);", jsonOutput);
         Assert.DoesNotContain("JsonSerializer", jsonOutput);
     }
 
@@ -42,7 +43,7 @@ public sealed partial class JsonOutputTests
             .ToList();
 
         Assert.NotEmpty(calls);
-        var wrong = calls.Where(c => !IsContract(c.Expanded, mappings)).Select(c => $"{c.Path}: JsonOutput.Serialize({c.Argument})").ToList();
+        var wrong = calls.Where(c => !IsContract(c.Expanded, mappings)).Select(c => $"{c.Path}: JsonOutput.Serialize…({c.Argument})").ToList();
 
         Assert.Empty(wrong);
     }
@@ -91,14 +92,14 @@ public sealed partial class JsonOutputTests
         method.ReturnType.Assembly == typeof(PgRotateJson).Assembly || method.ReturnType.GetGenericArguments().Any(a => a.Assembly == typeof(PgRotateJson).Assembly);
 
     /// <summary>
-    /// The argument of each <c>JsonOutput.Serialize(…)</c> in <paramref name="code"/>, and the same with a local variable
+    /// The argument of each <c>JsonOutput.Serialize(…)</c> or <c>SerializeLine(…)</c> in <paramref name="code"/>, and the same with a local variable
     /// it names replaced by that variable's initialiser (<c>var events = …;</c>), so a record mapped a line earlier counts.
     /// </summary>
     private static IEnumerable<(string Argument, string Expanded)> SerializeArguments(string code)
     {
-        for (var at = code.IndexOf(SerializeCall, StringComparison.Ordinal); at >= 0; at = code.IndexOf(SerializeCall, at + 1, StringComparison.Ordinal))
+        foreach (Match call in SerializeCall().Matches(code))
         {
-            var start = at + SerializeCall.Length;
+            var start = call.Index + call.Length;
             var depth = 1;
             var end = start;
             for (; end < code.Length && depth > 0; end++)
@@ -114,7 +115,8 @@ public sealed partial class JsonOutputTests
         }
     }
 
-    private const string SerializeCall = "JsonOutput.Serialize(";
+    [GeneratedRegex(@"JsonOutput\.Serialize(Line)?\(")]
+    private static partial Regex SerializeCall();
 
     private static bool IsJsonOutput(string path) => path.Replace('\\', '/').EndsWith(JsonOutputFile, StringComparison.Ordinal);
 
