@@ -102,4 +102,6 @@ internal static class ContractMapping
         t.Tls, t.Protocol, t.Cipher, t.SslMode.ToString(), t.CertificateIssuerVerified, t.CertificateNameVerified);
 
     public static RoleAccess ToContract(this Roles.ManagedRoleAccess r) => new(r.Name, r.Exists, r.HasAdminOption, r.CanConnect);
+
+    public static AuditVerificationResult ToContract(this Audit.AuditVerification v) => new(v.EntriesChecked, v.FirstBadSequence, v.Problem, v.Intact);
 }

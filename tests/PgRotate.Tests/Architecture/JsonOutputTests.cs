@@ -17,7 +17,7 @@ public sealed partial class JsonOutputTests
     private const string JsonOutputFile = "Output/JsonOutput.cs";
 
     [Fact]
-    public void Only_JsonOutput_touches_a_json_api_in_the_cli_and_it_serialises_with_PgRotateJson()
+    public void No_cli_code_but_JsonOutput_uses_a_json_api_or_writes_json_by_hand_and_JsonOutput_uses_PgRotateJson()
     {
         var files = RepositoryFiles.CodeIn(CliSource).ToList();
 
@@ -29,6 +29,7 @@ public sealed partial class JsonOutputTests
         Assert.Empty(elsewhere);
         var jsonOutput = string.Join('\n', Assert.Single(files, f => IsJsonOutput(f.Path)).Lines);
         Assert.Contains("=> PgRotateJson.Serialize(value);", jsonOutput);
+        Assert.Contains("=> PgRotateJson.SerializeLine(value);", jsonOutput);
         Assert.DoesNotContain("JsonSerializer", jsonOutput);
     }
 
@@ -42,29 +43,27 @@ public sealed partial class JsonOutputTests
             .ToList();
 
         Assert.NotEmpty(calls);
-        var wrong = calls.Where(c => !IsContract(c.Expanded, mappings)).Select(c => $"{c.Path}: JsonOutput.Serialize({c.Argument})").ToList();
+        var wrong = calls.Where(c => !IsContract(c.Expanded, mappings)).Select(c => $"{c.Path}: JsonOutput.Serialize…({c.Argument})").ToList();
 
         Assert.Empty(wrong);
     }
 
-    /// <summary>What makes a mapping call above mean a contract record: every mapping method returns one (or a list of them).</summary>
+    /// <summary>What makes a ContractMapping call above mean a contract record: every one of its methods returns one (or a list of them).</summary>
     [Fact]
     public void Every_contract_mapping_returns_a_contract_type()
     {
-        var contracts = typeof(PgRotateJson).Assembly;
         var methods = typeof(ContractMapping).GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly)
             .Where(m => !m.IsSpecialName && !m.Name.Contains('<', StringComparison.Ordinal))
             .ToList();
 
         Assert.NotEmpty(methods);
-        Assert.All(methods, m => Assert.True(
-            m.ReturnType.Assembly == contracts || m.ReturnType.GetGenericArguments().Any(a => a.Assembly == contracts),
-            $"ContractMapping.{m.Name} returns {m.ReturnType}"));
+        Assert.All(methods, m => Assert.True(ReturnsContract(m), $"ContractMapping.{m.Name} returns {m.ReturnType}"));
     }
 
     /// <summary>
     /// An argument is a contract record when it builds nothing but contract types (<c>new Contracts.X(…)</c>, no anonymous
-    /// object, dictionary or target-typed <c>new()</c>) and it constructs one or calls a <see cref="ContractMapping"/> method.
+    /// object, dictionary or target-typed <c>new()</c>) and it constructs one or calls a mapping: a method of
+    /// <see cref="ContractMapping"/>, or one of the CLI's own (a command may map its own types), that returns a contract type.
     /// </summary>
     private static bool IsContract(string argument, IReadOnlySet<string> mappings)
     {
@@ -83,17 +82,24 @@ public sealed partial class JsonOutputTests
     }
 
     private static HashSet<string> ContractMappingMethods() =>
-        [.. typeof(ContractMapping).GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly).Select(m => m.Name)];
+        [.. typeof(PgRotate.Cli.CliApp).Assembly.GetTypes().Append(typeof(ContractMapping))
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+            .Where(ReturnsContract)
+            .Select(m => m.Name)];
+
+    /// <summary>A contract type, or a list or task of them.</summary>
+    private static bool ReturnsContract(MethodInfo method) =>
+        method.ReturnType.Assembly == typeof(PgRotateJson).Assembly || method.ReturnType.GetGenericArguments().Any(a => a.Assembly == typeof(PgRotateJson).Assembly);
 
     /// <summary>
-    /// The argument of each <c>JsonOutput.Serialize(…)</c> in <paramref name="code"/>, and the same with a local variable
+    /// The argument of each <c>JsonOutput.Serialize(…)</c> or <c>SerializeLine(…)</c> in <paramref name="code"/>, and the same with a local variable
     /// it names replaced by that variable's initialiser (<c>var events = …;</c>), so a record mapped a line earlier counts.
     /// </summary>
     private static IEnumerable<(string Argument, string Expanded)> SerializeArguments(string code)
     {
-        for (var at = code.IndexOf(SerializeCall, StringComparison.Ordinal); at >= 0; at = code.IndexOf(SerializeCall, at + 1, StringComparison.Ordinal))
+        foreach (Match call in SerializeCall().Matches(code))
         {
-            var start = at + SerializeCall.Length;
+            var start = call.Index + call.Length;
             var depth = 1;
             var end = start;
             for (; end < code.Length && depth > 0; end++)
@@ -109,11 +115,13 @@ public sealed partial class JsonOutputTests
         }
     }
 
-    private const string SerializeCall = "JsonOutput.Serialize(";
+    [GeneratedRegex(@"JsonOutput\.Serialize(Line)?\(")]
+    private static partial Regex SerializeCall();
 
     private static bool IsJsonOutput(string path) => path.Replace('\\', '/').EndsWith(JsonOutputFile, StringComparison.Ordinal);
 
-    [GeneratedRegex(@"System\.Text\.Json|JsonSerializer|Utf8JsonWriter|JsonNode|JsonObject|JsonArray|JsonDocument|PgRotateJson\.Serialize")]
+    /// <summary>A JSON API, or JSON written by hand in a string (<c>"{\"name\": …"</c> or <c>$"{{\"name\": …"</c>).</summary>
+    [GeneratedRegex(@"System\.Text\.Json|JsonSerializer|Utf8JsonWriter|JsonNode|JsonObject|JsonArray|JsonDocument|PgRotateJson\.Serialize|\{\{?\\""")]
     private static partial Regex JsonApi();
 
     [GeneratedRegex(@"\bnew\s*(\{|\(|\[|Dictionary\b|SortedDictionary\b|ExpandoObject\b)")]
@@ -122,7 +130,8 @@ public sealed partial class JsonOutputTests
     [GeneratedRegex(@"\bnew\s+(?:PgRotate\.)?(?:Contracts\.)?(?<type>[A-Za-z_][A-Za-z0-9_]*)\s*\(")]
     private static partial Regex Construction();
 
-    [GeneratedRegex(@"\.(?<name>[A-Za-z_][A-Za-z0-9_]*)\s*\(")]
+    /// <summary>A call, <c>x.Name(</c> or <c>Name(</c> (a constructor's type name matches too, and is checked above).</summary>
+    [GeneratedRegex(@"\b(?<name>[A-Za-z_][A-Za-z0-9_]*)\s*\(")]
     private static partial Regex MethodCall();
 
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$")]
