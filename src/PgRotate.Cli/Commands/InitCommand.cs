@@ -46,9 +46,13 @@ public static class InitCommand
         }
 
         string storeName;
+        (Crypto.SecretText Text, Access.StoredToken Token) admin;
         try
         {
-            storeName = (await context.CreateStoreAsync(key ?? created!, cancellationToken)).Location;
+            var store = await context.CreateStoreAsync(key ?? created!, cancellationToken);
+            storeName = store.Location;
+            // The first admin token for 'pgrotate serve', printed now and never again (the store keeps its hash).
+            admin = await new Access.Tokens(store, context.Time).CreateAsync(Access.Tokens.FirstAdminName, [new Access.TokenPolicy(Access.Capability.Admin, Access.TokenPolicy.Everything)], null, cancellationToken);
         }
         catch when (created is not null)
         {
@@ -58,7 +62,7 @@ public static class InitCommand
 
         if (context.Json)
         {
-            await context.Out.WriteLineAsync(JsonOutput.Serialize(new { store = storeName, key = keySource, keyId = (key ?? created!).KeyId }));
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(new { store = storeName, key = keySource, keyId = (key ?? created!).KeyId, adminToken = TokenCommands.Created(admin.Text.Reveal(), admin.Token) }));
         }
         else
         {
@@ -68,6 +72,8 @@ public static class InitCommand
             {
                 await context.Out.WriteLineAsync("keep a copy of the key file somewhere safe: without it nothing in the store can be decrypted");
             }
+
+            await TokenCommands.WriteCreatedAsync(context, admin.Text.Reveal(), admin.Token);
         }
 
         return ExitCodes.Ok;
