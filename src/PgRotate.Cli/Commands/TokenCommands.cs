@@ -44,7 +44,7 @@ public static class TokenCommands
                 // Everything is checked before the store is opened: bad input changes nothing.
                 var policies = parse.GetValue(policy)!.Select(TokenPolicy.Parse).ToList();
                 var lifetime = parse.GetValue(ttl) is { } t ? Tokens.ParseTtl(t) : (TimeSpan?)null;
-                var tokenName = parse.GetValue(name) is { } n ? Secrets.SecretName.ParseTarget(n) : null;
+                var tokenName = parse.GetValue(name) is { } n ? Tokens.ParseName(n) : null;
                 var store = await context.OpenStoreAsync(cancellationToken);
                 var (text, created) = await new Tokens(store, context.Time).CreateAsync(tokenName, policies, lifetime, cancellationToken);
                 await WriteCreatedAsync(context, text.Reveal(), created);

@@ -10,7 +10,7 @@ namespace PgRotate.Access;
 /// Creating, listing, revoking and checking API tokens against one store; every change is appended to the store's
 /// audit log under the store's actor. The token text exists only in what <see cref="CreateAsync"/> returns.
 /// </summary>
-public sealed class Tokens(ISecretStore store, TimeProvider time)
+public sealed partial class Tokens(ISecretStore store, TimeProvider time)
 {
     /// <summary>The name <c>init</c> gives the first admin token.</summary>
     public const string FirstAdminName = "admin";
@@ -27,7 +27,7 @@ public sealed class Tokens(ISecretStore store, TimeProvider time)
         var text = TokenHashes.Generate();
         var hash = TokenHashes.Hash(text.Reveal());
         var token = new StoredToken(
-            name is null ? "token-" + TokenHashes.Hint(hash)[..8] : Secrets.SecretName.ParseTarget(name),
+            name is null ? "token-" + TokenHashes.Hint(hash)[..8] : ParseName(name),
             hash, policies, now, ttl is { } t ? now + t : null, null, store.Actor);
         await store.Tokens.AddTokenAsync(token, cancellationToken).ConfigureAwait(false);
         await store.Audit.AppendAsync(new AuditRecord("token.created", store.Actor,
@@ -39,7 +39,7 @@ public sealed class Tokens(ISecretStore store, TimeProvider time)
 
     public async Task<StoredToken> RevokeAsync(string name, CancellationToken cancellationToken)
     {
-        var token = await store.Tokens.RevokeTokenAsync(Secrets.SecretName.ParseTarget(name), Now(), cancellationToken).ConfigureAwait(false);
+        var token = await store.Tokens.RevokeTokenAsync(ParseName(name), Now(), cancellationToken).ConfigureAwait(false);
         await store.Audit.AppendAsync(new AuditRecord("token.revoked", store.Actor, Detail: $"token {token.Name}"), cancellationToken).ConfigureAwait(false);
         return token;
     }
@@ -81,6 +81,15 @@ public sealed class Tokens(ISecretStore store, TimeProvider time)
 
     /// <summary>Token times are kept to the millisecond, which every store holds exactly (their row MACs cover them).</summary>
     private DateTimeOffset Now() => DateTimeOffset.FromUnixTimeMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds());
+
+    /// <summary>A token's name: lowercase letters, digits, '.', '_' and '-', at most 64 characters.</summary>
+    public static string ParseName(string? text) =>
+        text is { Length: > 0 and <= 64 } && NamePattern().IsMatch(text)
+            ? text
+            : throw PgRotateException.InvalidInput($"token name {Postgres.Sql.Printable(text ?? "")} is not allowed: use lowercase letters, digits, '.', '_' and '-', at most 64 characters");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\A[a-z0-9][a-z0-9._-]*\z")]
+    private static partial System.Text.RegularExpressions.Regex NamePattern();
 
     /// <summary><c>--ttl</c>: how long a new token lives, like any other duration (at most 10 years).</summary>
     public static TimeSpan ParseTtl(string text) => Durations.Parse(text, "--ttl");

@@ -138,21 +138,29 @@ internal static class SecretEndpoints
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         var deadline = Task.Delay(timeout, time, stop.Token);
         var stopped = Task.Delay(Timeout.Infinite, stop.Token);
-        while (true)
+        try
         {
-            var changed = watchers.NextChange(secret);
-            var version = await caller.Store.FindVersionAsync(secret, stage, http.RequestAborted).ConfigureAwait(false);
-            if (version is not null && version.Number > known)
+            while (true)
             {
-                return version;
-            }
+                var changed = watchers.NextChange(secret);
+                var version = await caller.Store.FindVersionAsync(secret, stage, http.RequestAborted).ConfigureAwait(false);
+                if (version is not null && version.Number > known)
+                {
+                    return version;
+                }
 
-            var first = await Task.WhenAny(changed, deadline, stopped).ConfigureAwait(false);
-            if (first != changed)
-            {
-                http.RequestAborted.ThrowIfCancellationRequested();
-                return version;
+                var first = await Task.WhenAny(changed, deadline, stopped).ConfigureAwait(false);
+                if (first != changed)
+                {
+                    http.RequestAborted.ThrowIfCancellationRequested();
+                    return version;
+                }
             }
+        }
+        finally
+        {
+            // A watcher woken early releases its timer now rather than at its timeout.
+            await stop.CancelAsync().ConfigureAwait(false);
         }
     }
 
