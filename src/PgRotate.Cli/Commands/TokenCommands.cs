@@ -3,6 +3,7 @@ using System.Globalization;
 using PgRotate.Access;
 using PgRotate.Cli.Output;
 using PgRotate.Contracts;
+using PgRotate.Wire;
 
 namespace PgRotate.Cli.Commands;
 
@@ -66,8 +67,7 @@ public static class TokenCommands
         await context.Out.WriteLineAsync(text);
     }
 
-    public static CreatedToken Created(string text, StoredToken created) =>
-        new(created.Name, text, [.. created.Policies.Select(p => p.ToString())], created.ExpiresAt);
+    public static CreatedToken Created(string text, StoredToken created) => created.ToCreated(text);
 
     private static async Task<int> ListAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
@@ -87,9 +87,7 @@ public static class TokenCommands
         return ExitCodes.Ok;
     }
 
-    private static TokenSummary Summary(StoredToken t, DateTimeOffset now) => new(
-        t.Name, [.. t.Policies.Select(p => p.ToString())], t.CreatedAt, t.ExpiresAt, t.RevokedAt, t.CreatedBy,
-        t.IsRevoked ? "revoked" : t.IsExpired(now) ? "expired" : "active");
+    private static TokenSummary Summary(StoredToken t, DateTimeOffset now) => t.ToSummary(now);
 
     private static string Time(DateTimeOffset time) => time.ToString("u", CultureInfo.InvariantCulture);
 }

@@ -6,6 +6,7 @@ using PgRotate.Contracts;
 using PgRotate.Errors;
 using PgRotate.Server.Auth;
 using PgRotate.Server.ErrorHandling;
+using PgRotate.Wire;
 
 namespace PgRotate.Server.Endpoints;
 
@@ -32,7 +33,7 @@ internal static class AuditEndpoints
         var limit = (int)(Number(http.Request.Query["limit"].ToString(), "limit", 1, MaxLimit) ?? DefaultLimit);
         var entries = await caller.Store.Audit.ListAsync(after, limit, http.RequestAborted).ConfigureAwait(false);
         return Results.Json(
-            entries.Select(e => new AuditEvent(e.Sequence, e.At, e.Record.Action, e.Record.Actor, e.Record.Secret, e.Record.Version, e.Record.Address, e.Record.Detail)).ToList(),
+            entries.Select(e => e.ToContract()).ToList(),
             PgRotateJson.Options);
     }
 
