@@ -58,7 +58,7 @@ public static class ServeCommand
                     .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace)
                     .SetMinimumLevel(parse.GetValue<bool>("--verbose") ? LogLevel.Information : LogLevel.Warning));
                 await app.StartAsync(cancellationToken);
-                await context.Out.WriteLineAsync($"pgrotate: serving on {ServerApp.BoundAddress(app)} (store {store.Location}); stop with Ctrl-C or SIGTERM");
+                await context.Out.WriteLineAsync($"serving on {ServerApp.BoundAddress(app)} (store {store.Location}); stop with Ctrl-C or SIGTERM");
                 await context.Out.FlushAsync(cancellationToken);
                 try
                 {
