@@ -162,6 +162,8 @@ public static partial class CliApp
         root.Subcommands.Add(HistoryCommand.Create(commands));
         root.Subcommands.Add(CheckCommand.Create(commands));
         root.Subcommands.Add(DemoCommand.Create(commands));
+        root.Subcommands.Add(TokenCommands.Create(commands));
+        root.Subcommands.Add(ServeCommand.Create(commands));
         HelpText.Install(root);
 
         return root;

@@ -57,6 +57,11 @@ public static partial class HelpText
         ["history"] = ["pgrotate history orders/app"],
         ["check"] = ["pgrotate check", "pgrotate check orders/app --json"],
         ["demo"] = ["pgrotate demo", "pgrotate demo --rotations 2"],
+        ["token"] = ["pgrotate token create --name orders-svc --policy 'read:orders/*' --ttl 90d", "pgrotate token list", "pgrotate token revoke orders-svc"],
+        ["token create"] = ["pgrotate token create --name orders-svc --policy 'read:orders/*' --policy 'rotate:orders/app' --ttl 90d"],
+        ["token list"] = ["pgrotate token list", "pgrotate token list --json"],
+        ["token revoke"] = ["pgrotate token revoke orders-svc"],
+        ["serve"] = ["pgrotate serve", "pgrotate serve --listen https://0.0.0.0:8443 --tls-cert /etc/pgrotate/tls.crt --tls-key /etc/pgrotate/tls.key"],
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>

@@ -45,9 +45,13 @@ public static class InitCommand
         var keySource = created is null ? $"${MasterKey.EnvironmentVariable}" : context.KeyFilePath;
 
         string storeName;
+        (Crypto.SecretText Text, Access.StoredToken Token) admin;
         try
         {
-            storeName = (await context.CreateStoreAsync(key ?? created!, cancellationToken)).Location;
+            var store = await context.CreateStoreAsync(key ?? created!, cancellationToken);
+            storeName = store.Location;
+            // The first admin token for 'pgrotate serve', printed now and never again (the store keeps its hash).
+            admin = await new Access.Tokens(store, context.Time).CreateAsync(Access.Tokens.FirstAdminName, [new Access.TokenPolicy(Access.Capability.Admin, Access.TokenPolicy.Everything)], null, cancellationToken);
         }
         catch when (created is not null)
         {
@@ -57,7 +61,7 @@ public static class InitCommand
 
         if (context.Json)
         {
-            await context.Out.WriteLineAsync(JsonOutput.Serialize(new Contracts.InitResult(storeName, keySource, (key ?? created!).KeyId)));
+            await context.Out.WriteLineAsync(JsonOutput.Serialize(new Contracts.InitResult(storeName, keySource, (key ?? created!).KeyId, TokenCommands.Created(admin.Text.Reveal(), admin.Token))));
         }
         else
         {
@@ -67,6 +71,8 @@ public static class InitCommand
             {
                 await context.Out.WriteLineAsync("keep a copy of the key file somewhere safe: without it nothing in the store can be decrypted");
             }
+
+            await TokenCommands.WriteCreatedAsync(context, admin.Text.Reveal(), admin.Token);
         }
 
         return ExitCodes.Ok;

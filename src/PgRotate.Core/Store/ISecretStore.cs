@@ -43,6 +43,9 @@ public interface ISecretStore : IAsyncDisposable
     /// <summary>Tells watchers that a secret's versions changed, whichever process (or machine) changed them.</summary>
     IStoreChanges Changes { get; }
 
+    /// <summary>The API tokens kept in this store (hashes only).</summary>
+    PgRotate.Access.ITokenStore Tokens { get; }
+
     // Targets.
 
     Task AddTargetAsync(Target target, CancellationToken cancellationToken);

@@ -24,6 +24,7 @@ public sealed class StoredValues(MasterKey key, string location)
     private const string KeyCheckPlaintext = "pgrotate";
     private const string TargetRowKind = "target";
     private const string SecretRowKind = "secret";
+    private const string TokenRowKind = "token";
 
     private readonly Envelope _envelope = new(key);
     private readonly RowAuthenticator _rows = new(key);
@@ -102,6 +103,24 @@ public sealed class StoredValues(MasterKey key, string location)
             throw RowModified($"secret {Printable(name)}");
         }
     }
+
+    /// <summary>
+    /// A token row's MAC covers everything that decides what the token may do: its name, hash, policies, end and
+    /// revocation (times as Unix milliseconds, which every store keeps exactly), so that a token cannot be planted,
+    /// widened, extended or un-revoked by editing the store without the master key.
+    /// </summary>
+    public byte[] TokenMac(Access.StoredToken token) => _rows.Compute(TokenRowKind, TokenFields(token));
+
+    /// <summary>A stored token row, authenticated before it is believed.</summary>
+    public Access.StoredToken OpenTokenRow(Access.StoredToken token, byte[]? mac) =>
+        _rows.Verify(mac, TokenRowKind, TokenFields(token)) ? token : throw RowModified($"token {Printable(token.Name)}");
+
+    private static string?[] TokenFields(Access.StoredToken token) =>
+    [
+        token.Name, Convert.ToHexStringLower(token.Hash), string.Join(' ', token.Policies),
+        token.ExpiresAt?.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        token.RevokedAt?.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+    ];
 
     /// <summary>
     /// A stored secret row as a <see cref="Secrets.Secret"/>: authenticated first, so an edited row is reported as such

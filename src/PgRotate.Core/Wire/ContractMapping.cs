@@ -104,4 +104,16 @@ internal static class ContractMapping
     public static RoleAccess ToContract(this Roles.ManagedRoleAccess r) => new(r.Name, r.Exists, r.HasAdminOption, r.CanConnect);
 
     public static AuditVerificationResult ToContract(this Audit.AuditVerification v) => new(v.EntriesChecked, v.FirstBadSequence, v.Problem, v.Intact);
+
+    /// <summary>A token as <c>token list</c> shows it: never the token, nor its hash.</summary>
+    public static TokenSummary ToSummary(this Access.StoredToken t, DateTimeOffset now) => new(
+        t.Name, [.. t.Policies.Select(p => p.ToString())], t.CreatedAt, t.ExpiresAt, t.RevokedAt, t.CreatedBy,
+        t.IsRevoked ? "revoked" : t.IsExpired(now) ? "expired" : "active");
+
+    /// <summary>A token just made, with its text: only for <c>token create</c> and <c>init</c>, the one time it is shown.</summary>
+    public static CreatedToken ToCreated(this Access.StoredToken t, string text) =>
+        new(t.Name, text, [.. t.Policies.Select(p => p.ToString())], t.ExpiresAt);
+
+    public static AuditEvent ToContract(this Audit.AuditEntry e) =>
+        new(e.Sequence, e.At, e.Record.Action, e.Record.Actor, e.Record.Secret, e.Record.Version, e.Record.Address, e.Record.Detail);
 }

@@ -67,10 +67,11 @@ public sealed class JsonContractTests(PostgresFixture postgres)
     {
         using var sandbox = new CliSandbox(postgres);
 
-        var result = WireRecords.Parse<InitResult>((await sandbox.RunAsync("init", "--json")).Ok(), "store", "key", "keyId");
+        var result = WireRecords.Parse<InitResult>((await sandbox.RunAsync("init", "--json")).Ok(), "store", "key", "keyId", "adminToken");
 
         Assert.Equal((sandbox.StorePath, sandbox.KeyPath), (result.Store, result.Key));
         Assert.NotEmpty(result.KeyId);
+        Assert.StartsWith("pgr_", result.AdminToken.Token, StringComparison.Ordinal);
     }
 
     [Fact]
