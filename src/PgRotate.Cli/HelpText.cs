@@ -55,6 +55,9 @@ public static partial class HelpText
         ],
         ["get"] = ["pgrotate get orders/app --format conn", "pgrotate get orders/app --format env > /run/orders/db.env"],
         ["history"] = ["pgrotate history orders/app"],
+        ["audit"] = ["pgrotate audit verify", "pgrotate audit tail -n 50"],
+        ["audit verify"] = ["pgrotate audit verify                       # exits 6 naming the first bad entry"],
+        ["audit tail"] = ["pgrotate audit tail -n 20", "pgrotate audit tail -f --json | jq .action   # one JSON object per line, until Ctrl-C"],
         ["check"] = ["pgrotate check", "pgrotate check orders/app --json"],
         ["demo"] = ["pgrotate demo", "pgrotate demo --rotations 2"],
     }.ToFrozenDictionary(StringComparer.Ordinal);

@@ -47,6 +47,9 @@ public sealed partial class PostgresSecretStore
             }, cancellationToken);
         }
 
+        public Task<long> LastSequenceAsync(CancellationToken cancellationToken) => store.ReadAsync(async db =>
+            await ScalarAsync<long>(db, null, $"SELECT coalesce(max(sequence), 0) FROM {_audit}", cancellationToken).ConfigureAwait(false), cancellationToken);
+
         public Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken) => store.ReadAsync(async db =>
         {
             // One snapshot for the head and the entries, whatever others append meanwhile.

@@ -51,6 +51,13 @@ public sealed partial class SqliteSecretStore
             return entries;
         }
 
+        public async Task<long> LastSequenceAsync(CancellationToken cancellationToken)
+        {
+            var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeConnection = connection.ConfigureAwait(false);
+            return await store.ScalarAsync<long>(connection, null, "SELECT coalesce(max(sequence), 0) FROM audit", cancellationToken).ConfigureAwait(false);
+        }
+
         public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
         {
             var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

@@ -74,7 +74,8 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
         }));
 
         Assert.Equal(1, attempts.Count(a => a == "created"));
-        Assert.Equal(1, await db.ScalarAsync<int>("SELECT max(version) FROM pgrotate.schema_version"));
+        // Each migration applied once: as many rows as the highest version (whatever number of migrations there is).
+        Assert.True(await db.ScalarAsync<bool>("SELECT count(*) = max(version) AND count(DISTINCT version) = count(*) FROM pgrotate.schema_version"));
     }
 
     [Fact]
