@@ -69,6 +69,10 @@ public sealed partial class SqliteSecretStore
             return await chain.VerifyAsync(ReadAsync(connection, transaction, "ORDER BY sequence", cancellationToken), head, cancellationToken).ConfigureAwait(false);
         }
 
+        private static DateTimeOffset? TryParseTime(string text) =>
+            DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var time) ? time : null;
+
         private async Task<AuditHead> ReadHeadAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken) =>
             AuditHead.Parse(await store.ScalarAsync<string>(connection, transaction, "SELECT value FROM meta WHERE key = 'audit_head'", cancellationToken).ConfigureAwait(false))
             ?? throw new PgRotateException(ErrorCode.StoreCorrupt,
@@ -85,7 +89,8 @@ public sealed partial class SqliteSecretStore
             {
                 yield return new StoredAuditEntry(
                     reader.GetInt64(0),
-                    ParseTime(reader.GetString(1)),
+                    // A time edited into something that is not one cannot match its hash; verification reports it so.
+                    TryParseTime(reader.GetString(1)) ?? DateTimeOffset.MinValue,
                     new AuditRecord(
                         reader.GetString(2),
                         reader.IsDBNull(3) ? null : reader.GetString(3),
