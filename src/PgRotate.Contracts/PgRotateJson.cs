@@ -11,9 +11,16 @@ namespace PgRotate.Contracts;
 public static class PgRotateJson
 {
     /// <summary>Read-only, so no caller can change the convention for everyone else.</summary>
-    public static JsonSerializerOptions Options { get; } = CreateOptions();
+    public static JsonSerializerOptions Options { get; } = CreateOptions(indented: true);
+
+    private static JsonSerializerOptions LineOptions { get; } = CreateOptions(indented: false);
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
+
+    /// <summary>
+    /// The same convention on one line, for output read a line at a time as it grows (JSON Lines, e.g. a followed log).
+    /// </summary>
+    public static string SerializeLine<T>(T value) => JsonSerializer.Serialize(value, LineOptions);
 
     public static T? Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, Options);
 
@@ -36,11 +43,11 @@ public static class PgRotateJson
         }
     }
 
-    private static JsonSerializerOptions CreateOptions()
+    private static JsonSerializerOptions CreateOptions(bool indented)
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {
-            WriteIndented = true,
+            WriteIndented = indented,
             // Numbers as numbers only: Web defaults would also read "5" as 5.
             NumberHandling = JsonNumberHandling.Strict,
             // Only wire names are accepted when reading, never an enum's number.

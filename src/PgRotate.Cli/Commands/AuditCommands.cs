@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using PgRotate.Audit;
 using PgRotate.Cli.Output;
 using PgRotate.Contracts;
@@ -14,9 +13,6 @@ public static class AuditCommands
 {
     /// <summary>How often <c>audit tail -f</c> asks the store for entries after the last one it printed.</summary>
     public static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(500);
-
-    // One compact JSON object per line for a followed log (JSON Lines), which a reader can take line by line as it grows.
-    private static readonly JsonSerializerOptions JsonLines = new(PgRotateJson.Options) { WriteIndented = false };
 
     public static Command Create(CommandFactory commands)
     {
@@ -34,7 +30,7 @@ public static class AuditCommands
                 }
 
                 await context.Out.WriteLineAsync(context.Json
-                    ? JsonOutput.Serialize(verification)
+                    ? JsonOutput.Serialize(new AuditVerificationResult(verification.EntriesChecked, verification.FirstBadSequence, verification.Problem, verification.Intact))
                     : $"audit log intact: {verification.EntriesChecked} entries");
                 return ExitCodes.Ok;
             }));
@@ -94,7 +90,8 @@ public static class AuditCommands
     {
         foreach (var entry in entries)
         {
-            await context.Out.WriteLineAsync(context.Json ? JsonSerializer.Serialize(entry.ToContract(), JsonLines) : Line(entry));
+            // With -f, one compact JSON object per line (JSON Lines): a reader takes the log line by line as it grows.
+            await context.Out.WriteLineAsync(context.Json ? JsonOutput.SerializeLine(entry.ToContract()) : Line(entry));
         }
 
         await context.Out.FlushAsync();

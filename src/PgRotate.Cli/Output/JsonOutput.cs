@@ -6,4 +6,7 @@ namespace PgRotate.Cli.Output;
 public static class JsonOutput
 {
     public static string Serialize<T>(T value) => PgRotateJson.Serialize(value);
+
+    /// <summary>One record per line (JSON Lines), for output that grows while it is read, such as a followed log.</summary>
+    public static string SerializeLine<T>(T value) => PgRotateJson.SerializeLine(value);
 }
