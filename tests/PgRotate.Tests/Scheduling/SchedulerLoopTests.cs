@@ -172,7 +172,7 @@ public sealed class SchedulerLoopTests(PostgresFixture postgres)
     private static async Task<RunningScheduler> SchedulerAsync(CliSandbox sandbox, TimeProvider time, SchedulerOptions options, RotationHooks? hooks = null)
     {
         var key = await MasterKey.ReadFileAsync(sandbox.KeyPath, Ct);
-        var store = await SqliteSecretStore.OpenAsync(sandbox.StorePath, key, time, Ct);
+        var store = await PgRotate.Tests.Audit.TestStores.OpenAsync(new StoreLocation(StoreKind.Sqlite, sandbox.StorePath), key, time);
         var connector = new TargetConnector();
         // No retries: a retry would wait on the fake clock, which only the test moves.
         var engine = new RotationEngine(store, connector, time, new RotationOptions { RetryFor = TimeSpan.Zero }, hooks);

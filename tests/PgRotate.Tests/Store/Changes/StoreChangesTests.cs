@@ -2,7 +2,7 @@ using PgRotate.Cli;
 using PgRotate.Crypto;
 using PgRotate.Store;
 using PgRotate.Store.Postgres;
-using PgRotate.Store.Sqlite;
+using PgRotate.Tests.Audit;
 using PgRotate.Tests.Support;
 
 namespace PgRotate.Tests.Store.Changes;
@@ -25,7 +25,7 @@ public sealed class StoreChangesTests(PostgresFixture postgres)
         using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync();
         (await sandbox.RunAsync("secret", "add", Secret, "--target", sandbox.TargetName, "--group", Unique.Name("app"))).Ok();
         using var key = await MasterKey.ReadFileAsync(sandbox.KeyPath, TestContext.Current.CancellationToken);
-        await using var store = await SqliteSecretStore.OpenAsync(sandbox.StorePath, key, TimeProvider.System, TestContext.Current.CancellationToken);
+        await using var store = await TestStores.OpenAsync(new StoreLocation(StoreKind.Sqlite, sandbox.StorePath), key, TimeProvider.System);
 
         await AssertWokenByRotationAsync(sandbox, store);
     }
@@ -91,8 +91,8 @@ public sealed class StoreChangesTests(PostgresFixture postgres)
         sandbox.SetEnvironment(MasterKey.EnvironmentVariable, keyText);
         await sandbox.InitializedWithTargetAsync();
         (await sandbox.RunAsync("secret", "add", Secret, "--target", sandbox.TargetName, "--group", Unique.Name("app"))).Ok();
-        using var key = MasterKey.FromBase64(keyText);
-        var connection = PostgresStoreConnection.Parse(location + ";Password=" + postgres.Cluster.SuperuserPassword.Reveal(), _ => null);
-        return (sandbox, await PostgresSecretStore.OpenAsync(connection, key, TimeProvider.System, TestContext.Current.CancellationToken), database);
+        var key = MasterKey.FromBase64(keyText);
+        var store = await TestStores.OpenAsync(new StoreLocation(StoreKind.Postgres, location + ";Password=" + postgres.Cluster.SuperuserPassword.Reveal()), key, TimeProvider.System);
+        return (sandbox, store, database);
     }
 }
