@@ -74,7 +74,7 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
         }));
 
         Assert.Equal(1, attempts.Count(a => a == "created"));
-        // Each migration applied once: as many rows as the highest version (whatever number of migrations there is).
+        // Each migration applied once: versions 1..N, no gap and no repeat.
         Assert.True(await db.ScalarAsync<bool>("SELECT count(*) = max(version) AND count(DISTINCT version) = count(*) FROM pgrotate.schema_version"));
     }
 
