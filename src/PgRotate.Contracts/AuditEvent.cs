@@ -1,8 +1,9 @@
 namespace PgRotate.Contracts;
 
 /// <summary>
-/// One entry of the audit log: its place in the chain, when, what (<c>credential.read</c>, <c>rotation.finished</c> …),
-/// who, on which secret and version, from which address, a detail that never holds a secret value, and its chain hash.
+/// One entry of the audit log (<c>GET /v1/audit</c>): its place in the chain, when, what (<c>credential.read</c>,
+/// <c>rotation.finished</c>, <c>token.created</c> …), who, on which secret and version, from which address. Never a
+/// secret value.
 /// </summary>
 public sealed record AuditEvent(
     long Sequence,
@@ -12,5 +13,4 @@ public sealed record AuditEvent(
     string? Secret,
     int? Version,
     string? Address,
-    string? Detail,
-    string Hash);
+    string? Detail);

@@ -4,7 +4,6 @@ using PgRotate.Audit;
 using PgRotate.Cli.Output;
 using PgRotate.Contracts;
 using PgRotate.Errors;
-using PgRotate.Wire;
 
 namespace PgRotate.Cli.Commands;
 
@@ -55,7 +54,7 @@ public static class AuditCommands
             var following = parse.GetValue(follow);
             if (context.Json && !following)
             {
-                await context.Out.WriteLineAsync(JsonOutput.Serialize(first.Select(e => e.ToContract()).ToList()));
+                await context.Out.WriteLineAsync(JsonOutput.Serialize(first.Select(e => ToEvent(e)).ToList()));
                 return ExitCodes.Ok;
             }
 
@@ -91,11 +90,15 @@ public static class AuditCommands
         foreach (var entry in entries)
         {
             // With -f, one compact JSON object per line (JSON Lines): a reader takes the log line by line as it grows.
-            await context.Out.WriteLineAsync(context.Json ? JsonOutput.SerializeLine(entry.ToContract()) : Line(entry));
+            await context.Out.WriteLineAsync(context.Json ? JsonOutput.SerializeLine(ToEvent(entry)) : Line(entry));
         }
 
         await context.Out.FlushAsync();
     }
+
+    /// <summary>An entry as the wire record (the API's <c>GET /v1/audit</c> writes the same).</summary>
+    private static AuditEvent ToEvent(AuditEntry entry) => new(
+        entry.Sequence, entry.At, entry.Record.Action, entry.Record.Actor, entry.Record.Secret, entry.Record.Version, entry.Record.Address, entry.Record.Detail);
 
     /// <summary>One entry on one line: sequence, time, action, then whichever of actor, secret, version, address and detail it has.</summary>
     private static string Line(AuditEntry entry)

@@ -10,9 +10,6 @@ namespace PgRotate.Wire;
 /// </summary>
 internal static class ContractMapping
 {
-    public static AuditEvent ToContract(this Audit.AuditEntry entry) => new(
-        entry.Sequence, entry.At, entry.Record.Action, entry.Record.Actor, entry.Record.Secret, entry.Record.Version, entry.Record.Address, entry.Record.Detail, entry.Hash);
-
     public static CredentialStage ToContract(this Stage stage) => stage switch
     {
         Stage.Pending => CredentialStage.Pending,
