@@ -160,6 +160,7 @@ public static partial class CliApp
         root.Subcommands.Add(RotateCommand.Create(commands));
         root.Subcommands.Add(GetCommand.Create(commands));
         root.Subcommands.Add(HistoryCommand.Create(commands));
+        root.Subcommands.Add(AuditCommands.Create(commands));
         root.Subcommands.Add(CheckCommand.Create(commands));
         root.Subcommands.Add(DemoCommand.Create(commands));
         root.Subcommands.Add(TokenCommands.Create(commands));

@@ -47,10 +47,14 @@ public sealed partial class PostgresSecretStore
             }, cancellationToken);
         }
 
+        public Task<long> LastSequenceAsync(CancellationToken cancellationToken) => store.ReadAsync(async db =>
+            await ScalarAsync<long>(db, null, $"SELECT coalesce(max(sequence), 0) FROM {_audit}", cancellationToken).ConfigureAwait(false), cancellationToken);
+
         public Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken) => store.ReadAsync(async db =>
         {
             // One snapshot for the head and the entries, whatever others append meanwhile.
-            await using var transaction = await db.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+            var transaction = await db.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+            await using var closeTransaction = transaction.ConfigureAwait(false);
             var head = await ReadHeadAsync(db, transaction, forUpdate: false, cancellationToken).ConfigureAwait(false);
             return await chain.VerifyAsync(ReadAsync(db, transaction, "ORDER BY sequence", cancellationToken), head, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
@@ -64,8 +68,10 @@ public sealed partial class PostgresSecretStore
         private async IAsyncEnumerable<StoredAuditEntry> ReadAsync(NpgsqlConnection db, NpgsqlTransaction? transaction, string clause,
             [EnumeratorCancellation] CancellationToken cancellationToken, params object?[] values)
         {
-            await using var command = Command(db, transaction, $"SELECT {AuditColumns} FROM {_audit} {clause}", values);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var command = Command(db, transaction, $"SELECT {AuditColumns} FROM {_audit} {clause}", values);
+            await using var closeCommand = command.ConfigureAwait(false);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeReader = reader.ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 yield return new StoredAuditEntry(

@@ -51,10 +51,11 @@ public sealed class PostgresStoreChanges : IStoreChanges
     /// <summary>Inside a store transaction: tells every listener, at commit, that <paramref name="secret"/> may have changed.</summary>
     internal static async Task NotifyAsync(NpgsqlConnection db, NpgsqlTransaction transaction, string schema, string secret, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT pg_notify($1, $2)", db, transaction)
+        var command = new NpgsqlCommand("SELECT pg_notify($1, $2)", db, transaction)
         {
             Parameters = { new NpgsqlParameter { Value = Channel(schema) }, new NpgsqlParameter { Value = secret } },
         };
+        await using var closeCommand = command.ConfigureAwait(false);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -80,12 +81,15 @@ public sealed class PostgresStoreChanges : IStoreChanges
 
     private async Task ListenOnceAsync(Action<string?> publish, Action connected, CancellationToken cancellationToken)
     {
-        await using var source = _connection.BuildDataSource(pooling: false);
-        await using var db = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var source = _connection.BuildDataSource(pooling: false);
+        await using var closeSource = source.ConfigureAwait(false);
+        var db = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var closeDb = db.ConfigureAwait(false);
         db.Notification += (_, e) => publish(e.Payload);
-        await using (var command = new NpgsqlCommand($"SET idle_session_timeout = 0; LISTEN {Sql.Identifier(_channel)}", db))
+        var listen = new NpgsqlCommand($"SET idle_session_timeout = 0; LISTEN {Sql.Identifier(_channel)}", db);
+        await using (listen.ConfigureAwait(false))
         {
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await listen.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         connected();
@@ -95,7 +99,8 @@ public sealed class PostgresStoreChanges : IStoreChanges
         {
             if (!await db.WaitAsync(KeepAlive, cancellationToken).ConfigureAwait(false))
             {
-                await using var ping = new NpgsqlCommand("SELECT 1", db);
+                var ping = new NpgsqlCommand("SELECT 1", db);
+                await using var closePing = ping.ConfigureAwait(false);
                 await ping.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
         }

@@ -51,6 +51,13 @@ public sealed partial class SqliteSecretStore
             return entries;
         }
 
+        public async Task<long> LastSequenceAsync(CancellationToken cancellationToken)
+        {
+            var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var closeConnection = connection.ConfigureAwait(false);
+            return await store.ScalarAsync<long>(connection, null, "SELECT coalesce(max(sequence), 0) FROM audit", cancellationToken).ConfigureAwait(false);
+        }
+
         public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
         {
             var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -61,6 +68,10 @@ public sealed partial class SqliteSecretStore
             var head = await ReadHeadAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
             return await chain.VerifyAsync(ReadAsync(connection, transaction, "ORDER BY sequence", cancellationToken), head, cancellationToken).ConfigureAwait(false);
         }
+
+        private static DateTimeOffset? TryParseTime(string text) =>
+            DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var time) ? time : null;
 
         private async Task<AuditHead> ReadHeadAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken) =>
             AuditHead.Parse(await store.ScalarAsync<string>(connection, transaction, "SELECT value FROM meta WHERE key = 'audit_head'", cancellationToken).ConfigureAwait(false))
@@ -78,7 +89,8 @@ public sealed partial class SqliteSecretStore
             {
                 yield return new StoredAuditEntry(
                     reader.GetInt64(0),
-                    ParseTime(reader.GetString(1)),
+                    // A time edited into something that is not one cannot match its hash; verification reports it so.
+                    TryParseTime(reader.GetString(1)) ?? DateTimeOffset.MinValue,
                     new AuditRecord(
                         reader.GetString(2),
                         reader.IsDBNull(3) ? null : reader.GetString(3),

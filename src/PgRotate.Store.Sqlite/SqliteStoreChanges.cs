@@ -14,6 +14,8 @@ internal sealed class SqliteStoreChanges : IStoreChanges
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
 
+    private static readonly TimeSpan RetryPause = TimeSpan.FromSeconds(1);
+
     private readonly string _connectionString;
     private readonly TimeProvider _time;
     private readonly StoreChangeHub _hub;
@@ -29,6 +31,23 @@ internal sealed class SqliteStoreChanges : IStoreChanges
     public IAsyncEnumerable<string?> WatchAsync(CancellationToken cancellationToken) => _hub.WatchAsync(cancellationToken);
 
     private async Task PollAsync(Action<string?> publish, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await PollOnceAsync(publish, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SqliteException)
+            {
+                // The file could not be read this time (busy beyond the timeout, replaced by a restore): start again on a
+                // new connection after a pause; the poll then says "re-read everything", as it does when it starts.
+                await Task.Delay(RetryPause, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task PollOnceAsync(Action<string?> publish, CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
         await using var closeConnection = connection.ConfigureAwait(false);

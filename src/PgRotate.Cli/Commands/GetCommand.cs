@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PgRotate.Audit;
 using PgRotate.Credentials;
 using PgRotate.Errors;
 using PgRotate.Secrets;
@@ -24,6 +25,8 @@ public static class GetCommand
             var version = await store.FindVersionAsync(secret.Name, wanted, cancellationToken)
                 ?? throw new PgRotateException(ErrorCode.NotFound, $"secret {secret.Name} has no {wanted.WireName()} version");
             var target = await store.GetTargetAsync(secret.Target, cancellationToken);
+            // Recorded before the credential is printed: a read that cannot be audited does not happen.
+            await store.Audit.AppendAsync(new AuditRecord(AuditActions.CredentialRead, store.Actor, secret.Name, version.Number, Detail: $"stage {wanted.WireName()}"), cancellationToken);
             await context.Out.WriteAsync(CredentialFormats.Render(Credential.From(secret, target, version), CredentialFormats.Parse(parse.GetValue(format)!)));
             return ExitCodes.Ok;
         }, name, stage, format);

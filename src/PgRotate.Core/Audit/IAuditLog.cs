@@ -12,6 +12,9 @@ public interface IAuditLog
     /// <summary>Entries after <paramref name="afterSequence"/> (0 for the start), oldest first, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<AuditEntry>> ListAsync(long afterSequence, int limit, CancellationToken cancellationToken);
 
+    /// <summary>The sequence number of the last entry (0 while the log is empty), e.g. to list only the last few.</summary>
+    Task<long> LastSequenceAsync(CancellationToken cancellationToken);
+
     /// <summary>Checks the whole chain and names the first entry that does not follow from the ones before it.</summary>
     Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken);
 }

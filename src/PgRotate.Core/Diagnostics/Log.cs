@@ -25,6 +25,15 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Warning, "Applied the stored grace end of {Secret} version {Version} (login {Username}), which an interrupted run had not set on the server")]
     public static partial void GraceRepaired(ILogger logger, string secret, int version, string username);
 
+    [LoggerMessage(1005, LogLevel.Error, "Could not record {Action} of {Secret} in the audit log: {Reason}")]
+    public static partial void AuditNotRecorded(ILogger logger, string action, string? secret, string reason);
+
+    [LoggerMessage(1006, LogLevel.Error, "Scheduler: {Reason}; trying again on the next tick")]
+    public static partial void SchedulerTickFailed(ILogger logger, string reason);
+
+    [LoggerMessage(1007, LogLevel.Warning, "Scheduler: rotation of {Secret} failed ({Failures} in a row); next attempt at {RetryAt}: {Reason}")]
+    public static partial void SchedulerBackingOff(ILogger logger, string secret, int failures, DateTimeOffset retryAt, string reason);
+
     [LoggerMessage(3000, LogLevel.Debug, "{Operation} on target {Target}: {Outcome} in {ElapsedMs} ms")]
     public static partial void TargetOperationRan(ILogger logger, TargetOperation operation, string target, string outcome, double elapsedMs);
 

@@ -23,8 +23,34 @@ public sealed class AdminRotation(ISecretStore store, TargetConnector connector,
 {
     private readonly TargetOperations _target = new(connector, time);
 
-    /// <summary>Rotates the admin password of <paramref name="targetName"/> and every target sharing it; returns those targets.</summary>
+    /// <summary>Rotates the admin password of <paramref name="targetName"/> and every target sharing it; returns those targets. The outcome is recorded in the audit log.</summary>
     public async Task<AdminRotationResult> RotateAsync(string targetName, CancellationToken cancellationToken)
+    {
+        AdminRotationResult result;
+        try
+        {
+            result = await RotateUnrecordedAsync(targetName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var cause = PostgresErrors.Translate(e, $"admin rotation of target {targetName}");
+            try
+            {
+                await store.Audit.AppendAsync(new Audit.AuditRecord(Audit.AuditActions.AdminRotationFailed, store.Actor, Detail: $"target {targetName}; {cause.Code.WireName()}: {cause.Message}"), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The rotation's own failure is what the caller must see; a store that cannot take the entry fails it too.
+            }
+
+            throw;
+        }
+
+        await store.Audit.AppendAsync(new Audit.AuditRecord(Audit.AuditActions.AdminRotated, store.Actor, Detail: $"targets {string.Join(", ", result.Targets)}"), cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    private async Task<AdminRotationResult> RotateUnrecordedAsync(string targetName, CancellationToken cancellationToken)
     {
         var named = await store.GetTargetAsync(targetName, cancellationToken).ConfigureAwait(false);
         var sharing = (await store.ListTargetsAsync(cancellationToken).ConfigureAwait(false))

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using PgRotate.Audit;
 using PgRotate.Crypto;
 using PgRotate.Diagnostics;
 using PgRotate.Errors;
@@ -36,7 +37,48 @@ public sealed class RotationEngine(
     public Task<RotationResult> RotateAsync(string name, CancellationToken cancellationToken) =>
         RotateAsync(new RotationRequest(name), cancellationToken);
 
+    /// <summary>
+    /// Rotates, and records the outcome in the store's audit log: the new version, or why it stopped (whose messages
+    /// never hold a secret value). A refusal because another process holds the secret's lock is not recorded: that
+    /// process records its own outcome, and a scheduler meeting the lock on every tick would flood the log.
+    /// </summary>
     public async Task<RotationResult> RotateAsync(RotationRequest request, CancellationToken cancellationToken)
+    {
+        RotationResult result;
+        try
+        {
+            result = await RotateUnrecordedAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && e is not PgRotateException { Code: ErrorCode.RotationInProgress })
+        {
+            // Translated: a driver's own message is scrubbed the same way as the one the caller reports.
+            var cause = PostgresErrors.Translate(e, $"rotation of {request.Secret}");
+            await RecordAsync(new AuditRecord(AuditActions.RotationFailed, store.Actor, request.Secret, Detail: $"{cause.Code.WireName()}: {cause.Message}"), cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+
+        await RecordAsync(new AuditRecord(AuditActions.RotationFinished, store.Actor, request.Secret, result.Version,
+            Detail: $"login {result.Username}" + (result.Resumed ? "; resumed" : "") + (result.PreviousRevoked ? "; previous revoked" : "")), cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>
+    /// An audit entry about a rotation that already happened (or failed): a log that cannot be written is reported in
+    /// the log output, not as the rotation's outcome, which would misreport what happened to the credential.
+    /// </summary>
+    private async Task RecordAsync(AuditRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.Audit.AppendAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.AuditNotRecorded(_logger, record.Action, record.Secret, e.Message);
+        }
+    }
+
+    private async Task<RotationResult> RotateUnrecordedAsync(RotationRequest request, CancellationToken cancellationToken)
     {
         var name = request.Secret;
         var started = time.GetTimestamp();

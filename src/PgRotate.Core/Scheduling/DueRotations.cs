@@ -14,7 +14,11 @@ namespace PgRotate.Scheduling;
 public sealed class DueRotations(RotationEngine engine, ISecretStore store)
 {
     /// <param name="parallel">How many rotations run at once, at least 1 (a lower number would not bound them).</param>
-    public async Task<DueRun> RunAsync(int parallel, CancellationToken cancellationToken)
+    public Task<DueRun> RunAsync(int parallel, CancellationToken cancellationToken) => RunAsync(parallel, _ => true, cancellationToken);
+
+    /// <param name="parallel">How many rotations run at once, at least 1 (a lower number would not bound them).</param>
+    /// <param name="include">Which due secrets to rotate this time (a scheduler leaves out those it is backing off).</param>
+    public async Task<DueRun> RunAsync(int parallel, Func<string, bool> include, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(parallel, 1);
         var repaired = new ConcurrentBag<string>();
@@ -35,7 +39,7 @@ public sealed class DueRotations(RotationEngine engine, ISecretStore store)
         }
 
         var interrupted = await store.ListInterruptedRotationsAsync(cancellationToken).ConfigureAwait(false);
-        var due = await engine.DueAsync(cancellationToken).ConfigureAwait(false);
+        var due = (await engine.DueAsync(cancellationToken).ConfigureAwait(false)).Where(s => include(s.Name)).ToList();
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, async (secret, ct) =>
         {
             await IsolatedAsync(secret.Name, failed, inProgress, async () =>

@@ -143,6 +143,12 @@ public interface ISecretStore : IAsyncDisposable
     /// <summary>A pending version whose test failed: marked failed, never promoted; a scheduled secret is next tried at <paramref name="retryAt"/>.</summary>
     Task MarkFailedAsync(string secret, int version, string reason, DateTimeOffset? retryAt, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The scheduler's backoff after failures: a scheduled secret is next tried at <paramref name="retryAt"/>, so the
+    /// time shows in its status (an unscheduled secret keeps no next rotation).
+    /// </summary>
+    Task PostponeRotationAsync(string secret, DateTimeOffset retryAt, CancellationToken cancellationToken);
+
     /// <summary>Previous versions whose grace end was stored but may not have reached the server (their logins authenticated).</summary>
     Task<IReadOnlyList<UnappliedGrace>> ListUnappliedGraceAsync(CancellationToken cancellationToken);
 

@@ -9,7 +9,8 @@ public interface IStoreChanges
 {
     /// <summary>
     /// Yields the name of a secret that may have changed, or null when the store cannot tell which (re-read all), until
-    /// <paramref name="cancellationToken"/> is cancelled. Each call is an independent subscription.
+    /// <paramref name="cancellationToken"/> is cancelled. Each call is an independent subscription. The first item is
+    /// null, once the feed is live: from then on no change is missed, and anything before it should be re-read.
     /// </summary>
     IAsyncEnumerable<string?> WatchAsync(CancellationToken cancellationToken);
 }

@@ -17,14 +17,14 @@ public sealed class PostgresAuditLogTests(PostgresFixture postgres) : AuditLogCo
         var database = await postgres.CreateDatabaseAsync();
         var location = new StoreLocation(StoreKind.Postgres,
             $"Host={postgres.Cluster.Host};Port={postgres.Cluster.Port};Database={database};Username=postgres;Password={postgres.Cluster.SuperuserPassword.Reveal()}");
-        var store = await Provider().CreateAsync(location, key, Time, Ct);
+        var store = await TestStores.CreateAsync(location, key, Time);
         _locations[store] = location.Value;
         return store;
     }
 
     protected override async Task<ISecretStore> OpenAgainAsync(ISecretStore store, MasterKey key)
     {
-        var opened = await Provider().OpenAsync(new StoreLocation(StoreKind.Postgres, _locations[store]), key, Time, Ct);
+        var opened = await TestStores.OpenAsync(new StoreLocation(StoreKind.Postgres, _locations[store]), key, Time);
         _locations[opened] = _locations[store];
         return opened;
     }
@@ -35,6 +35,4 @@ public sealed class PostgresAuditLogTests(PostgresFixture postgres) : AuditLogCo
     /// <summary>Plain SQL on the store's database as its superuser, as someone without the master key would edit it.</summary>
     protected override Task ExecuteUnguardedAsync(ISecretStore store, string sql) =>
         postgres.ExecuteAsync(sql, new Npgsql.NpgsqlConnectionStringBuilder(_locations[store]).Database!);
-
-    private static PostgresSecretStoreProvider Provider() => new(_ => null);
 }

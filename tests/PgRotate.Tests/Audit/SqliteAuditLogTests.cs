@@ -19,10 +19,23 @@ public sealed class SqliteAuditLogTests : AuditLogContractTests
     }
 
     protected override async Task<ISecretStore> CreateStoreAsync(MasterKey key) =>
-        await new SqliteStoreProvider().CreateAsync(new StoreLocation(StoreKind.Sqlite, Path.Combine(_folder, "store.db")), key, Time, Ct);
+        await TestStores.CreateAsync(new StoreLocation(StoreKind.Sqlite, Path.Combine(_folder, "store.db")), key, Time);
 
     protected override async Task<ISecretStore> OpenAgainAsync(ISecretStore store, MasterKey key) =>
-        await new SqliteStoreProvider().OpenAsync(new StoreLocation(StoreKind.Sqlite, store.Location), key, Time, Ct);
+        await TestStores.OpenAsync(new StoreLocation(StoreKind.Sqlite, store.Location), key, Time);
+
+    [Fact]
+    public async Task An_entry_whose_time_was_edited_into_text_is_named()
+    {
+        var store = await TestStores.CreateAsync(new StoreLocation(StoreKind.Sqlite, Path.Combine(_folder, "store.db")), Key, Time);
+        await using var closeStore = store;
+        await store.Audit.AppendAsync(new PgRotate.Audit.AuditRecord("test.append", "cli:alice"), Ct);
+        await store.Audit.AppendAsync(new PgRotate.Audit.AuditRecord("test.append", "cli:alice"), Ct);
+
+        await TamperAsync(store, "UPDATE audit SET at = 'yesterday' WHERE sequence = 2");
+
+        Assert.Equal(2, (await store.Audit.VerifyAsync(Ct)).FirstBadSequence);
+    }
 
     protected override Task TamperAsync(ISecretStore store, string sql) =>
         ExecuteUnguardedAsync(store, "DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete; " + sql);

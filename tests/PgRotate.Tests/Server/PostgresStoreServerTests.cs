@@ -28,7 +28,7 @@ public sealed class PostgresStoreServerTests(PostgresFixture postgres)
         (await sandbox.RunAsync("secret", "add", RunningServer.Secret, "--target", sandbox.TargetName, "--group", Unique.Name("app"))).Ok();
         var created = JsonDocument.Parse((await sandbox.RunAsync("token", "create", "--name", "deployer", "--policy", "read:orders/*", "--policy", "rotate:orders/app", "--json")).Ok()).RootElement;
         using var key = MasterKey.FromBase64(masterKey);
-        await using var store = await new PostgresSecretStoreProvider(_ => null).OpenAsync(StoreLocation.Parse(storeUrl), key, TimeProvider.System, TestContext.Current.CancellationToken);
+        await using var store = await new PostgresSecretStoreProvider(_ => null).OpenAsync(StoreLocation.Parse(storeUrl), key, TimeProvider.System, null, TestContext.Current.CancellationToken);
         await using var connector = new TargetConnector();
         await using var app = ServerApp.Build(new ServerSettings { Listen = ListenAddress.Parse("http://127.0.0.1:0", tls: false) }, store, connector, TimeProvider.System, TextWriter.Null);
         await app.StartAsync(TestContext.Current.CancellationToken);

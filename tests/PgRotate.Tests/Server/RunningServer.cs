@@ -61,7 +61,7 @@ public sealed class RunningServer : IAsyncDisposable
     {
         // The store uses the key for as long as it is open: disposed with the server.
         var key = await MasterKey.ReadFileAsync(sandbox.KeyPath, TestContext.Current.CancellationToken);
-        var store = await SqliteSecretStore.OpenAsync(sandbox.StorePath, key, sandbox.Time, TestContext.Current.CancellationToken);
+        var store = await SqliteSecretStore.OpenAsync(sandbox.StorePath, key, sandbox.Time, null, TestContext.Current.CancellationToken);
         var settings = new ServerSettings { Listen = ListenAddress.Parse("http://127.0.0.1:0", tls: false) };
         settings = configure?.Invoke(settings) ?? settings;
         var connector = new TargetConnector();

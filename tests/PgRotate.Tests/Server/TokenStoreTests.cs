@@ -94,7 +94,7 @@ public sealed class SqliteTokenStoreTests : TokenStoreTests, IDisposable
 
     private string StorePath => Path.Combine(_folder, "pgrotate.db");
 
-    protected override async Task<ISecretStore> CreateStoreAsync(MasterKey key) => await SqliteSecretStore.CreateAsync(StorePath, key, TimeProvider.System, Ct);
+    protected override async Task<ISecretStore> CreateStoreAsync(MasterKey key) => await SqliteSecretStore.CreateAsync(StorePath, key, TimeProvider.System, null, Ct);
 
     protected override async Task EditTokensAsync(string sql)
     {
@@ -121,7 +121,7 @@ public sealed class PostgresTokenStoreTests(PostgresFixture postgres) : TokenSto
         _database = await postgres.CreateDatabaseAsync();
         var location = new StoreLocation(StoreKind.Postgres,
             $"Host={postgres.Cluster.Host};Port={postgres.Cluster.Port};Database={_database};Username=postgres;Password={postgres.Cluster.SuperuserPassword.Reveal()}");
-        return await new PostgresSecretStoreProvider(_ => null).CreateAsync(location, key, TimeProvider.System, Ct);
+        return await new PostgresSecretStoreProvider(_ => null).CreateAsync(location, key, TimeProvider.System, null, Ct);
     }
 
     protected override Task EditTokensAsync(string sql) => postgres.ExecuteAsync(sql.Replace("UPDATE tokens", "UPDATE pgrotate.tokens", StringComparison.Ordinal), _database);

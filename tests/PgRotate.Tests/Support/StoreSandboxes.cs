@@ -46,6 +46,6 @@ public static class StoreSandboxes
         var key = sandbox.Environment.GetValueOrDefault(MasterKey.EnvironmentVariable) is { } encoded
             ? MasterKey.FromBase64(encoded)
             : await MasterKey.ReadFileAsync(sandbox.Environment.GetValueOrDefault(CliContext.KeyFileVariable) ?? sandbox.KeyPath, ct);
-        return await StoreProviders.For(location, sandbox.Environment.GetValueOrDefault).OpenAsync(location, key, TimeProvider.System, ct);
+        return await StoreProviders.For(location, sandbox.Environment.GetValueOrDefault).OpenAsync(location, key, TimeProvider.System, null, ct);
     }
 }
