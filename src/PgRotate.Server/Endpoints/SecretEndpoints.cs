@@ -204,7 +204,7 @@ internal static class SecretEndpoints
 
         // A rotation that has started is not abandoned because its caller hung up: it runs to its end (and a server
         // stopping waits for it); only the end of the process stops it, and then it is resumed by the next rotation.
-        var result = await rotations.RotateAsync(caller.Store, request, caller.Address, lifetime.ApplicationStopped).ConfigureAwait(false);
+        var result = await rotations.RotateAsync(caller.Store, request, lifetime.ApplicationStopped).ConfigureAwait(false);
         return Results.Json(result.ToContract(), PgRotateJson.Options);
     }
 

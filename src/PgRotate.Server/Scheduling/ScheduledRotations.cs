@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PgRotate.Scheduling;
@@ -8,68 +9,72 @@ using PgRotate.Store;
 namespace PgRotate.Server.Scheduling;
 
 /// <summary>
-/// The scheduler inside the server: at start and then every <see cref="ServerSettings.SchedulerInterval"/> (on the
-/// server's <see cref="TimeProvider"/>), one <see cref="DueRotations"/> tick, the same as <c>rotate --all-due</c>. Each
-/// rotation it makes wakes its watchers and is audited as the scheduler's. Stopping cancels a tick; a rotation cut
-/// short that way is resumed by the next run, as after any interruption.
+/// The scheduler inside the server: the core's <see cref="SchedulerLoop"/> (the same tick as <c>rotate --all-due</c>),
+/// which sleeps until the next secret is due, at most <see cref="ServerSettings.SchedulerInterval"/>, catches up a
+/// backlog <see cref="ServerSettings.SchedulerParallel"/> at a time, and backs off a failing secret. Each rotation it
+/// makes wakes its watchers and counts in the metrics; the engine audits it as the scheduler's. Stopping cancels the
+/// loop; a rotation cut short that way is resumed by the next run, as after any interruption.
 /// </summary>
-internal sealed partial class ScheduledRotations(
-    ISecretStore store, ServerRotations rotations, ServerMetrics metrics, ServerSettings settings, TimeProvider time, ILogger<ScheduledRotations> logger) : BackgroundService
+internal sealed class ScheduledRotations(
+    ISecretStore store, ServerRotations rotations, ServerMetrics metrics, ServerSettings settings, TimeProvider time, ILoggerFactory logs) : BackgroundService
 {
     public const string Actor = "scheduler";
+
+    /// <summary>The loop's view of each secret it tried (last outcome, failures in a row, next attempt); empty before the first tick.</summary>
+    public IReadOnlyList<ScheduledSecretStatus> Status() => _loop?.Status() ?? [];
+
+    private SchedulerLoop? _loop;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var scheduler = store.WithActor(Actor);
         await using var closeScheduler = scheduler.ConfigureAwait(false);
-        using var timer = new PeriodicTimer(settings.SchedulerInterval, time);
-        try
+        var loop = new SchedulerLoop(rotations.Engine(scheduler), scheduler, time,
+            new SchedulerOptions { Parallel = settings.SchedulerParallel, MaxSleep = settings.SchedulerInterval }, logs.CreateLogger<SchedulerLoop>());
+        loop.TickFinished += (_, run) =>
         {
-            do
-            {
-                await TickAsync(scheduler, stoppingToken).ConfigureAwait(false);
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    private async Task TickAsync(ISecretStore scheduler, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var started = time.GetTimestamp();
-            var run = await new DueRotations(rotations.Engine(scheduler), scheduler).RunAsync(settings.SchedulerParallel, cancellationToken).ConfigureAwait(false);
             foreach (var result in run.Rotated)
             {
-                await rotations.SucceededAsync(scheduler, result, "schedule", null, result.Elapsed, cancellationToken).ConfigureAwait(false);
+                rotations.Succeeded(result, "schedule", result.Elapsed);
             }
 
             foreach (var failure in run.Failed)
             {
-                TickFailed(logger, failure.Secret, failure.Error is Errors.PgRotateException known ? known.Message : Postgres.PostgresErrors.Scrub(failure.Error.Message));
-                await rotations.FailedAsync(scheduler, failure.Secret, failure.Error, "schedule", null, cancellationToken).ConfigureAwait(false);
+                rotations.Failed(failure.Error, "schedule");
             }
 
-            if (run.Rotated.Count + run.Failed.Count > 0)
-            {
-                TickDone(logger, run.Rotated.Count, run.Failed.Count, time.GetElapsedTime(started).TotalMilliseconds);
-            }
-
-            metrics.NextRotationsAre((await scheduler.ListSecretsAsync(cancellationToken).ConfigureAwait(false)).Select(s => (s.Name, s.NextRotationAt)));
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // One bad tick (store briefly unreachable) must not end the scheduler: the next tick tries again.
-            TickFailed(logger, "(all)", e is Errors.PgRotateException known ? known.Message : Postgres.PostgresErrors.Scrub(e.Message));
-        }
+            _ticks.Writer.TryWrite(run);
+        };
+        _loop = loop;
+        var refreshing = RefreshNextRotationsAsync(scheduler, _ticks.Reader, stoppingToken);
+        await loop.RunAsync(stoppingToken).ConfigureAwait(false);
+        _ticks.Writer.TryComplete();
+        await refreshing.ConfigureAwait(false);
     }
 
-    [LoggerMessage(LogLevel.Warning, "scheduled rotation of {Secret} failed: {Problem}")]
-    private static partial void TickFailed(ILogger logger, string secret, string problem);
+    // The tick event is synchronous; reading every secret's next time from the store is not, so it runs here, once
+    // per tick however many ticks came meanwhile.
+    private readonly Channel<DueRun> _ticks = Channel.CreateBounded<DueRun>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
 
-    [LoggerMessage(LogLevel.Information, "scheduler: {Rotated} rotated, {Failed} failed in {Milliseconds:0} ms")]
-    private static partial void TickDone(ILogger logger, int rotated, int failed, double milliseconds);
+    private async Task RefreshNextRotationsAsync(ISecretStore scheduler, ChannelReader<DueRun> reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var _ in reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    metrics.NextRotationsAre((await scheduler.ListSecretsAsync(cancellationToken).ConfigureAwait(false)).Select(s => (s.Name, s.NextRotationAt)));
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A store that cannot be read now leaves the gauge as it was; the scheduler logs the store's trouble itself.
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
 }
