@@ -73,7 +73,8 @@ public static class TokenCommands
     {
         var store = await context.OpenStoreAsync(cancellationToken);
         var now = context.Time.GetUtcNow();
-        var tokens = (await new Tokens(store, context.Time).ListAsync(cancellationToken)).Select(t => Summary(t, now)).ToList();
+        var stored = await new Tokens(store, context.Time).ListAsync(cancellationToken);
+        var tokens = stored.Select(t => Summary(t, now)).ToList();
         if (context.Json)
         {
             await context.Out.WriteLineAsync(JsonOutput.Serialize(tokens));
