@@ -34,6 +34,10 @@ public sealed class PostgresLegacyPendingAdminPasswordTests(PostgresFixture post
             CREATE UNIQUE INDEX versions_one_previous ON pgrotate.versions(secret) WHERE stage = 'previous';
             ALTER TABLE pgrotate.history DROP COLUMN owner CASCADE;
             CREATE INDEX history_by_secret ON pgrotate.history(secret, id);
+            DROP TABLE pgrotate.tokens;
+            DROP TABLE pgrotate.audit;
+            DROP FUNCTION pgrotate.audit_append_only();
+            DELETE FROM pgrotate.meta WHERE key = 'audit_head';
             DELETE FROM pgrotate.schema_version WHERE version > 1;
             UPDATE pgrotate.targets SET pending_password = '\x{Convert.ToHexString(sealedPending)}'::bytea WHERE name = 'orders-db';
             """);
