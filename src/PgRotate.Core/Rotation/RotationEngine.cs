@@ -86,6 +86,13 @@ public sealed class RotationEngine(
         await using var closeHeld = held.ConfigureAwait(false);
         var state = await store.LoadRotationStateAsync(name, cancellationToken).ConfigureAwait(false);
         var (secret, target) = (state.Secret, state.Target);
+        if (request.OnlyIfDue && state.Pending is null && !(secret.NextRotationAt is { } due && due <= time.GetUtcNow()))
+        {
+            // Listed as due before the lock was ours, and rotated meanwhile by another scheduler on the same store (a
+            // replica, a cron job on another machine): rotating again would do the scheduled rotation twice.
+            throw new PgRotateException(ErrorCode.RotationInProgress, $"{name} was rotated by another process since it was found due; its next rotation is {secret.NextRotationAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "not scheduled"}");
+        }
+
         var strategy = RotationStrategies.For(secret);
         var retry = new Retry(time, _logger, _options.RetryFor);
         var current = state.Current

@@ -16,9 +16,14 @@ namespace PgRotate.Rotation;
 /// changed. Needs superuser or membership in pg_signal_backend.
 /// </param>
 /// <param name="Force">Rotate even while the login about to be changed is inside its grace (cuts its clients).</param>
+/// <param name="OnlyIfDue">
+/// A scheduled rotation: go ahead only if, once the secret's lock is held, the secret is still due (or has an interrupted
+/// rotation to finish). Another process on the same store may have rotated it since this one listed it as due.
+/// </param>
 public sealed record RotationRequest(
     string Secret,
     TimeSpan? Grace = null,
     bool RevokePrevious = false,
     bool TerminateSessions = false,
-    bool Force = false);
+    bool Force = false,
+    bool OnlyIfDue = false);

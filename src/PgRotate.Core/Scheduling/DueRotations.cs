@@ -52,7 +52,7 @@ public sealed class DueRotations(RotationEngine engine, ISecretStore store)
                     return;
                 }
 
-                rotated.Add(await engine.RotateAsync(secret.Name, ct).ConfigureAwait(false));
+                rotated.Add(await engine.RotateAsync(new RotationRequest(secret.Name, OnlyIfDue: true), ct).ConfigureAwait(false));
             }, ct).ConfigureAwait(false);
         }).ConfigureAwait(false);
 
