@@ -67,6 +67,22 @@ internal static class ContractMapping
         interrupted ? SecretStatus.Interrupted : s.NextRotationAt is { } next && next <= now ? SecretStatus.Due : SecretStatus.Ok);
 
     /// <summary>
+    /// A summary with what the scheduler knows of the secret: a secret whose last scheduled rotation failed is
+    /// <see cref="SecretStatus.Failing"/> (unless a rotation was left unfinished, which the next one resumes), with its
+    /// failures in a row, next attempt and last error. A secret the scheduler has not tried, or last rotated, is unchanged.
+    /// </summary>
+    public static SecretSummary WithScheduling(this SecretSummary summary, Scheduling.ScheduledSecretStatus? status) =>
+        status is not { LastOutcome: Scheduling.SchedulerOutcome.Failed } failed
+            ? summary
+            : summary with
+            {
+                Status = summary.Status == SecretStatus.Interrupted ? SecretStatus.Interrupted : SecretStatus.Failing,
+                ConsecutiveFailures = failed.ConsecutiveFailures,
+                NextAttemptAt = failed.NextAttemptAt,
+                LastError = failed.LastError,
+            };
+
+    /// <summary>
     /// A stored history entry as a typed event. The store records each kind by its wire name; an entry whose name no
     /// kind has is a damaged store. The login is the one of the entry's version, found in <paramref name="versions"/>.
     /// </summary>
