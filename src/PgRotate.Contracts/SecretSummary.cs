@@ -14,6 +14,15 @@ public sealed record SecretSummary(
     DateTimeOffset? NextRotationAt,
     SecretStatus Status)
 {
+    /// <summary>The IANA time zone the cron expression and window are read in; null for UTC.</summary>
+    public string? TimeZone { get; init; }
+
+    /// <summary>The daily hours in which scheduled rotations start, e.g. <c>02:00-05:00</c>; null for any time.</summary>
+    public string? Window { get; init; }
+
+    /// <summary>The most a scheduled rotation is delayed at random, e.g. <c>10m</c>; null for none.</summary>
+    public string? Jitter { get; init; }
+
     /// <summary>
     /// How many scheduled rotations of this secret failed in a row, as the server's scheduler saw them; 0 when its last
     /// attempt succeeded, and always 0 outside <c>pgrotate serve</c> (no scheduler runs there).
