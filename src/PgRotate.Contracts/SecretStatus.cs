@@ -11,4 +11,7 @@ public enum SecretStatus
 
     /// <summary>A rotation was started and not finished (a pending version exists); the next rotate resumes it.</summary>
     Interrupted,
+
+    /// <summary>Its last scheduled rotation failed; the scheduler tries again at the summary's <c>nextAttemptAt</c>.</summary>
+    Failing,
 }

@@ -12,4 +12,14 @@ public sealed record SecretUpdateResult(
     string? Schedule,
     string? Grace,
     bool CheckSql,
-    DateTimeOffset? NextRotationAt);
+    DateTimeOffset? NextRotationAt)
+{
+    /// <summary>The IANA time zone the cron expression and window are read in; null for UTC.</summary>
+    public string? TimeZone { get; init; }
+
+    /// <summary>The daily hours in which scheduled rotations start, e.g. <c>02:00-05:00</c>; null for any time.</summary>
+    public string? Window { get; init; }
+
+    /// <summary>The most a scheduled rotation is delayed at random, e.g. <c>10m</c>; null for none.</summary>
+    public string? Jitter { get; init; }
+}

@@ -73,7 +73,7 @@ public static class RotateCommand
                 // Every target of a scheduled secret is named once when its transport is weaker than verified TLS.
                 var used = (await store.ListSecretsAsync(cancellationToken)).Select(s => s.Target).ToHashSet(StringComparer.Ordinal);
                 await TargetCommands.WarnAboutTransportAsync(context, (await store.ListTargetsAsync(cancellationToken)).Where(t => used.Contains(t.Name)));
-                var run = await new DueRotations(engine, store).RunAsync(parse.GetValue(parallel), cancellationToken);
+                var run = await new DueRotations(engine, store, context.Time).RunAsync(parse.GetValue(parallel), cancellationToken);
                 await WriteAsync(context, run);
                 return run.Failed.Count == 0 ? ExitCodes.Ok : ExitCodes.For(ErrorCode.RotationFailed);
             }, name, allDue, wait, parallel, grace, revokePrevious, terminate, force);

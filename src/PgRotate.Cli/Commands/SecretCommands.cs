@@ -38,7 +38,10 @@ public static class SecretCommands
         strategy.AcceptOnlyFromAmong("alternating", "single");
         var logins = new Option<string?>("--logins") { Description = "The two login role names, comma-separated (default: GROUP_a,GROUP_b)" };
         var every = new Option<string?>("--every") { Description = "Rotate at this interval, e.g. 30d, 12h" };
-        var cron = new Option<string?>("--cron") { Description = "Rotate on this cron schedule (UTC), e.g. \"0 3 * * 1\"" };
+        var cron = new Option<string?>("--cron") { Description = "Rotate on this cron schedule (UTC unless --time-zone or a leading CRON_TZ=Zone), e.g. \"0 3 * * 1\"" };
+        var timeZone = new Option<string?>("--time-zone") { Description = "Read --cron and --window in this IANA time zone, e.g. Europe/Paris (default UTC)" };
+        var window = new Option<string?>("--window") { Description = "Start scheduled rotations only between these daily times, e.g. 02:00-05:00; a secret due outside waits for the next opening" };
+        var jitter = new Option<string?>("--jitter") { Description = "Delay each scheduled rotation by a random time below this, e.g. 10m, so secrets sharing a schedule do not rotate at once" };
         var grace = new Option<string?>("--grace") { Description = "How long the previous credential keeps working after a rotation (default: until the next scheduled rotation)" };
         var checkSql = new Option<string?>("--check-sql") { Description = "One SQL statement that must succeed as the new credential before it is promoted; it runs read-only and is rolled back, so it cannot write" };
         var adopt = new Option<bool>("--adopt") { Description = "Take over existing roles: a LOGIN role in use as GROUP (it keeps logging in until 'secret adopt-finish'), an existing single role, existing --logins. Without it, secret add refuses to touch a role that exists. Never allowed: the admin role, superusers, CREATEROLE, REPLICATION or BYPASSRLS roles" };
@@ -53,7 +56,8 @@ public static class SecretCommands
                     throw PgRotateException.InvalidInput("--logins takes exactly two role names separated by a comma, e.g. app_blue,app_green");
                 }
 
-                var timing = SecretTiming.Parse(parse.GetValue(every), parse.GetValue(cron), parse.GetValue(grace), context.Time.GetUtcNow());
+                var timing = SecretTiming.Parse(parse.GetValue(every), parse.GetValue(cron), parse.GetValue(grace), context.Time.GetUtcNow(),
+                    parse.GetValue(timeZone), parse.GetValue(window), parse.GetValue(jitter));
                 var request = new SecretRequest(
                     parse.GetValue(nameArgument)!, parse.GetValue(target)!, StrategyNames.Parse(parse.GetValue(strategy)!), parse.GetValue(group)!,
                     loginNames?[0], loginNames?[1], timing.Schedule, timing.Grace,
@@ -63,7 +67,7 @@ public static class SecretCommands
                 await WriteSetupAsync(context, result);
                 return ExitCodes.Ok;
             },
-            nameArgument, target, group, strategy, logins, every, cron, grace, checkSql, adopt, dryRun);
+            nameArgument, target, group, strategy, logins, every, cron, timeZone, window, jitter, grace, checkSql, adopt, dryRun);
     }
 
     private static async Task WriteSetupAsync(CliContext context, SetupResult result)

@@ -20,7 +20,12 @@ public static class SecretUpdateCommand
     {
         var name = new Argument<string>("name") { Description = "Secret name, e.g. orders/app" };
         var every = new Option<string?>("--every") { Description = "Rotate at this interval from now on, e.g. 30d (1m to 3650d)" };
-        var cron = new Option<string?>("--cron") { Description = "Rotate on this cron schedule (UTC), e.g. \"0 3 * * 1\"" };
+        var cron = new Option<string?>("--cron") { Description = "Rotate on this cron schedule (UTC unless --time-zone or a leading CRON_TZ=Zone), e.g. \"0 3 * * 1\"" };
+        var timeZone = new Option<string?>("--time-zone") { Description = "Read --cron and --window in this IANA time zone, e.g. Europe/Paris (UTC to go back)" };
+        var window = new Option<string?>("--window") { Description = "Start scheduled rotations only between these daily times, e.g. 02:00-05:00" };
+        var noWindow = new Option<bool>("--no-window") { Description = "Rotate at any time of day again" };
+        var jitter = new Option<string?>("--jitter") { Description = "Delay each scheduled rotation by a random time below this, e.g. 10m" };
+        var noJitter = new Option<bool>("--no-jitter") { Description = "No random delay" };
         var noSchedule = new Option<bool>("--no-schedule") { Description = "Rotate only on demand ('pgrotate rotate NAME')" };
         var grace = new Option<string?>("--grace") { Description = "How long the previous login keeps working after a rotation (at most the time between scheduled rotations)" };
         var noGrace = new Option<bool>("--no-grace") { Description = "Back to the default grace: until the next scheduled rotation, or 24h without a schedule" };
@@ -52,8 +57,24 @@ public static class SecretUpdateCommand
                     throw PgRotateException.InvalidInput("--check-sql is empty; use --no-check-sql to remove the check");
                 }
 
+                if ((parse.GetValue(window) is not null && parse.GetValue(noWindow)) || (parse.GetValue(jitter) is not null && parse.GetValue(noJitter)))
+                {
+                    throw PgRotateException.InvalidInput("give --window or --no-window, and --jitter or --no-jitter, not both of a pair");
+                }
+
+                var shaping = parse.GetValue(timeZone) is not null || parse.GetValue(window) is not null || parse.GetValue(jitter) is not null
+                    || parse.GetValue(noWindow) || parse.GetValue(noJitter);
+                if (shaping && parse.GetValue(noSchedule))
+                {
+                    throw PgRotateException.InvalidInput("--time-zone, --window and --jitter shape a schedule: they do not go with --no-schedule");
+                }
+
                 // Everything given is parsed and bounded before the store is opened: bad input changes nothing.
-                var newSchedule = scheduleGiven == 0 ? null : SecretTiming.Parse(parse.GetValue(every), parse.GetValue(cron), null, context.Time.GetUtcNow()).Schedule;
+                var newSchedule = scheduleGiven == 0 ? null : SecretTiming.Parse(parse.GetValue(every), parse.GetValue(cron), null, context.Time.GetUtcNow(),
+                    parse.GetValue(timeZone), parse.GetValue(window), parse.GetValue(jitter)).Schedule;
+                var zone = parse.GetValue(timeZone) is { } z ? Schedule.ZoneNamed(z) : null;
+                var newWindow = parse.GetValue(window) is { } w ? RotationWindow.Parse(w) : null;
+                var newJitter = parse.GetValue(jitter) is { } j ? Durations.Parse(j, "--jitter") : (TimeSpan?)null;
                 var newGrace = parse.GetValue(grace) is { } g ? Durations.Parse(g, "--grace") : (TimeSpan?)null;
 
                 var store = await context.OpenStoreAsync(cancellationToken);
@@ -61,6 +82,13 @@ public static class SecretUpdateCommand
                 var secret = await store.GetSecretAsync(secretName, cancellationToken);
                 var now = context.Time.GetUtcNow();
                 var schedule = scheduleGiven == 0 ? secret.Schedule : newSchedule;
+                if (shaping && scheduleGiven == 0)
+                {
+                    // Without a new --every or --cron, the options reshape the secret's schedule; with one, they came with it.
+                    schedule = (schedule ?? throw PgRotateException.InvalidInput($"secret {secretName} rotates on demand only: give --every or --cron with --time-zone, --window or --jitter"))
+                        .Without(parse.GetValue(noWindow), parse.GetValue(noJitter)).With(zone, newWindow, newJitter);
+                }
+
                 var finalGrace = parse.GetValue(noGrace) ? null : newGrace ?? secret.Grace;
                 var check = parse.GetValue(noCheckSql) ? null : parse.GetValue(checkSql) ?? secret.CheckSql;
                 var timing = SecretTiming.Of(schedule, finalGrace, now);
@@ -92,7 +120,12 @@ public static class SecretUpdateCommand
                 if (context.Json)
                 {
                     await context.Out.WriteLineAsync(JsonOutput.Serialize(new Contracts.SecretUpdateResult(
-                        secretName, changes.Count > 0, changes, schedule?.Text, finalGrace is { } fg ? Durations.Format(fg) : null, check is not null, next)));
+                        secretName, changes.Count > 0, changes, schedule?.Expression, finalGrace is { } fg ? Durations.Format(fg) : null, check is not null, next)
+                    {
+                        TimeZone = schedule?.TimeZone?.Id,
+                        Window = schedule?.Window?.ToString(),
+                        Jitter = schedule?.Jitter is { } sj ? Durations.Format(sj) : null,
+                    }));
                 }
                 else if (changes.Count == 0)
                 {
@@ -105,7 +138,7 @@ public static class SecretUpdateCommand
                 }
 
                 return ExitCodes.Ok;
-            }, name, every, cron, noSchedule, grace, noGrace, checkSql, noCheckSql);
+            }, name, every, cron, timeZone, window, noWindow, jitter, noJitter, noSchedule, grace, noGrace, checkSql, noCheckSql);
     }
 
     private static string GraceText(TimeSpan? grace) => grace is { } g ? Durations.Format(g) : "default";

@@ -9,9 +9,11 @@ namespace PgRotate.Scheduling;
 /// One scheduler tick (<c>rotate --all-due</c>, run from cron or a systemd timer): applies grace ends an interrupted run
 /// left unset, then rotates every due secret. Each secret is on its own: whatever one throws is recorded and the others
 /// still run; a secret another process is rotating is skipped as in progress (the next tick sees it finished), and a
-/// due secret whose previous login is still inside its grace waits for it to end instead of cutting its clients.
+/// due secret whose previous login is still inside its grace waits for it to end instead of cutting its clients. A due
+/// secret whose schedule has a window that is closed now waits for it to open (unless its rotation was interrupted:
+/// that one is always finished).
 /// </summary>
-public sealed class DueRotations(RotationEngine engine, ISecretStore store)
+public sealed class DueRotations(RotationEngine engine, ISecretStore store, TimeProvider? time = null)
 {
     /// <param name="parallel">How many rotations run at once, at least 1 (a lower number would not bound them).</param>
     public Task<DueRun> RunAsync(int parallel, CancellationToken cancellationToken) => RunAsync(parallel, _ => true, cancellationToken);
@@ -39,7 +41,10 @@ public sealed class DueRotations(RotationEngine engine, ISecretStore store)
         }
 
         var interrupted = await store.ListInterruptedRotationsAsync(cancellationToken).ConfigureAwait(false);
-        var due = (await engine.DueAsync(cancellationToken).ConfigureAwait(false)).Where(s => include(s.Name)).ToList();
+        var now = (time ?? TimeProvider.System).GetUtcNow();
+        var due = (await engine.DueAsync(cancellationToken).ConfigureAwait(false))
+            .Where(s => include(s.Name) && (interrupted.Contains(s.Name) || s.Schedule is null || s.Schedule.AllowsStartAt(now)))
+            .ToList();
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, async (secret, ct) =>
         {
             await IsolatedAsync(secret.Name, failed, inProgress, async () =>

@@ -67,7 +67,7 @@ public sealed class SchedulerLoop(
         DueRun run;
         try
         {
-            run = await new DueRotations(engine, store).RunAsync(_options.Parallel, name => !IsBackingOff(name, started), cancellationToken).ConfigureAwait(false);
+            run = await new DueRotations(engine, store, time).RunAsync(_options.Parallel, name => !IsBackingOff(name, started), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

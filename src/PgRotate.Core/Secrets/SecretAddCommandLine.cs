@@ -24,7 +24,21 @@ public static partial class SecretAddCommandLine
 
         if (secret.Schedule is { } schedule)
         {
-            args.AddRange(schedule.Interval is { } interval ? ["--every", Durations.Format(interval)] : ["--cron", schedule.Text]);
+            args.AddRange(schedule.Interval is { } interval ? ["--every", Durations.Format(interval)] : ["--cron", schedule.Expression]);
+            if (schedule.TimeZone is { } zone)
+            {
+                args.AddRange(["--time-zone", zone.Id]);
+            }
+
+            if (schedule.Window is { } window)
+            {
+                args.AddRange(["--window", window.ToString()]);
+            }
+
+            if (schedule.Jitter is { } jitter)
+            {
+                args.AddRange(["--jitter", Durations.Format(jitter)]);
+            }
         }
 
         if (secret.Grace is { } grace)

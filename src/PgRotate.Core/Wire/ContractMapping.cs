@@ -39,9 +39,14 @@ internal static class ContractMapping
     public static VersionSummary ToContract(this SecretVersion v) => new(v.Number, v.Username, v.Stage.ToContract(), v.CreatedAt, v.ActivatedAt, v.ValidUntil);
 
     public static SecretDetail ToDetail(this Secret s, IReadOnlyList<SecretVersion> versions) => new(
-        s.Name, s.Target, s.Strategy.ToContract(), s.Group.Value, [.. s.Logins.Select(l => l.Value)], s.Schedule?.Text,
+        s.Name, s.Target, s.Strategy.ToContract(), s.Group.Value, [.. s.Logins.Select(l => l.Value)], s.Schedule?.Expression,
         s.Grace is { } grace ? Scheduling.Durations.Format(grace) : null, s.CheckSql, s.Adoption.ToContract(), s.CreatedAt, s.NextRotationAt,
-        [.. versions.Select(v => v.ToContract())]);
+        [.. versions.Select(v => v.ToContract())])
+    {
+        TimeZone = s.Schedule?.TimeZone?.Id,
+        Window = s.Schedule?.Window?.ToString(),
+        Jitter = s.Schedule?.Jitter is { } jitter ? Scheduling.Durations.Format(jitter) : null,
+    };
 
     public static DriftFinding ToContract(this Roles.Drift d) => new(d.Secret, d.Role, d.Kind, d.Message, d.Fix, d.Command);
 
@@ -63,8 +68,29 @@ internal static class ContractMapping
     /// <param name="now">To tell whether the scheduled rotation time has come.</param>
     public static SecretSummary ToSummary(this Secret s, SecretVersion? current, bool interrupted, DateTimeOffset now) => new(
         s.Name, s.Target, s.Strategy.ToContract(), s.Group.Value, [.. s.Logins.Select(l => l.Value)], current?.Username, current?.Number,
-        current?.ActivatedAt, s.Schedule?.Text, s.NextRotationAt,
-        interrupted ? SecretStatus.Interrupted : s.NextRotationAt is { } next && next <= now ? SecretStatus.Due : SecretStatus.Ok);
+        current?.ActivatedAt, s.Schedule?.Expression, s.NextRotationAt,
+        interrupted ? SecretStatus.Interrupted : s.NextRotationAt is { } next && next <= now ? SecretStatus.Due : SecretStatus.Ok)
+    {
+        TimeZone = s.Schedule?.TimeZone?.Id,
+        Window = s.Schedule?.Window?.ToString(),
+        Jitter = s.Schedule?.Jitter is { } jitter ? Scheduling.Durations.Format(jitter) : null,
+    };
+
+    /// <summary>
+    /// A summary with what the scheduler knows of the secret: a secret whose last scheduled rotation failed is
+    /// <see cref="SecretStatus.Failing"/> (unless a rotation was left unfinished, which the next one resumes), with its
+    /// failures in a row, next attempt and last error. A secret the scheduler has not tried, or last rotated, is unchanged.
+    /// </summary>
+    public static SecretSummary WithScheduling(this SecretSummary summary, Scheduling.ScheduledSecretStatus? status) =>
+        status is not { LastOutcome: Scheduling.SchedulerOutcome.Failed } failed
+            ? summary
+            : summary with
+            {
+                Status = summary.Status == SecretStatus.Interrupted ? SecretStatus.Interrupted : SecretStatus.Failing,
+                ConsecutiveFailures = failed.ConsecutiveFailures,
+                NextAttemptAt = failed.NextAttemptAt,
+                LastError = failed.LastError,
+            };
 
     /// <summary>
     /// A stored history entry as a typed event. The store records each kind by its wire name; an entry whose name no

@@ -15,6 +15,7 @@ using PgRotate.Server.Auth;
 using PgRotate.Server.ErrorHandling;
 using PgRotate.Server.Hosting;
 using PgRotate.Server.Metrics;
+using PgRotate.Server.Scheduling;
 using PgRotate.Server.Watching;
 using PgRotate.Wire;
 
@@ -45,20 +46,21 @@ internal static class SecretEndpoints
             .Produces<PgRotate.Contracts.RotationResult>();
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, TimeProvider time, ServerMetrics metrics)
+    private static async Task<IResult> ListAsync(HttpContext http, TimeProvider time, ServerMetrics metrics, ScheduledRotations scheduler)
     {
         var caller = Caller.Of(http);
         var store = caller.Store;
         var all = await store.ListSecretsAsync(http.RequestAborted).ConfigureAwait(false);
         metrics.NextRotationsAre(all.Select(s => (s.Name, s.NextRotationAt)));
         var now = time.GetUtcNow();
+        var scheduled = scheduler.Status().ToDictionary(s => s.Secret, StringComparer.Ordinal);
         var summaries = new List<SecretSummary>();
         foreach (var secret in all.Where(s => caller.Access.Allows(Capability.Read, s.Name)))
         {
             summaries.Add(secret.ToSummary(
                 await store.FindVersionAsync(secret.Name, Stage.Current, http.RequestAborted).ConfigureAwait(false),
                 await store.FindVersionAsync(secret.Name, Stage.Pending, http.RequestAborted).ConfigureAwait(false) is not null,
-                now));
+                now).WithScheduling(scheduled.GetValueOrDefault(secret.Name)));
         }
 
         return Results.Json(summaries, PgRotateJson.Options);

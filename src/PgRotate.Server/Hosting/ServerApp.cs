@@ -67,7 +67,9 @@ public static class ServerApp
         services.AddSingleton<ServerRotations>();
         services.AddSingleton<AuthFailureLimiter>();
         services.AddHostedService<StoreChangeRelay>();
-        services.AddHostedService<ScheduledRotations>();
+        // One instance, both run as a hosted service and asked by /v1/secrets for each secret's scheduling status.
+        services.AddSingleton<ScheduledRotations>();
+        services.AddHostedService(provider => provider.GetRequiredService<ScheduledRotations>());
         // No default scheme: only endpoints that require authorization look at a token, so health checks and metrics
         // scrapes never count as failed authentications.
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);

@@ -25,6 +25,9 @@ internal sealed class ScheduledRotations(
 
     private SchedulerLoop? _loop;
 
+    /// <summary>Raised after each tick, once its rotations and failures are counted and its status is visible in <see cref="Status"/>.</summary>
+    public event EventHandler<DueRun>? TickFinished;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var scheduler = store.WithActor(Actor);
@@ -44,6 +47,7 @@ internal sealed class ScheduledRotations(
             }
 
             _ticks.Writer.TryWrite(run);
+            TickFinished?.Invoke(this, run);
         };
         _loop = loop;
         var refreshing = RefreshNextRotationsAsync(scheduler, _ticks.Reader, stoppingToken);

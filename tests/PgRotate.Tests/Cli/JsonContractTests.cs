@@ -208,7 +208,7 @@ public sealed class JsonContractTests(PostgresFixture postgres)
 
         var output = (await sandbox.RunAsync("secret", "update", Secret, "--every", "7d", "--grace", "2h", "--json")).Ok();
 
-        var result = WireRecords.Parse<SecretUpdateResult>(output, "name", "changed", "changes", "schedule", "grace", "checkSql", "nextRotationAt");
+        var result = WireRecords.Parse<SecretUpdateResult>(output, "name", "changed", "changes", "schedule", "grace", "checkSql", "nextRotationAt", "timeZone", "window", "jitter");
         Assert.Equal((Secret, true, "every 7d", "2h", false), (result.Name, result.Changed, result.Schedule, result.Grace, result.CheckSql));
         Assert.Equal(clock.GetUtcNow().AddDays(7), result.NextRotationAt);
         Assert.Equal(2, result.Changes.Count);

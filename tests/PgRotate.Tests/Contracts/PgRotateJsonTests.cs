@@ -26,7 +26,7 @@ public sealed class PgRotateJsonTests
         var json = JsonDocument.Parse(PgRotateJson.Serialize(summary)).RootElement;
 
         Assert.Equal(
-            ["name", "target", "strategy", "group", "logins", "currentLogin", "version", "rotatedAt", "schedule", "nextRotationAt", "status"],
+            ["name", "target", "strategy", "group", "logins", "currentLogin", "version", "rotatedAt", "schedule", "nextRotationAt", "status", "timeZone", "window", "jitter", "consecutiveFailures", "nextAttemptAt", "lastError"],
             json.EnumerateObject().Select(p => p.Name));
         Assert.Equal(("alternating", "interrupted", JsonValueKind.Null), (json.GetProperty("strategy").GetString(), json.GetProperty("status").GetString(), json.GetProperty("rotatedAt").ValueKind));
         Assert.Equal("{\"error\":{\"code\":\"not_found\",\"message\":\"m\"}}",
