@@ -8,7 +8,7 @@ namespace PgRotate.Bench.Server;
 /// N clients long-polling one secret, then one rotation: how long each waits for its answer after the rotate request
 /// was sent, and what the server's memory was with all of them open.
 /// </summary>
-internal sealed record LongPollResult(int Watchers, int Answered, int WithNewVersion, double RotateMs, double P50Ms, double P99Ms, double MaxMs, double IdleMib, double WatchingMib)
+internal sealed record LongPollResult(int Watchers, int Answered, int WithNewVersion, double RotateMs, double P50Ms, double P99Ms, double MaxMs, double AfterRotationP50Ms, double AfterRotationP99Ms, double IdleMib, double WatchingMib)
 {
     public static async Task<LongPollResult> RunAsync(Uri server, string token, string secret, int watchers, ChildProcess serverProcess)
     {
@@ -48,11 +48,15 @@ internal sealed record LongPollResult(int Watchers, int Answered, int WithNewVer
             rotate.EnsureSuccessStatusCode();
         }
 
-        var rotated = clock.Elapsed.TotalMilliseconds - sent;
+        var rotatedAt = clock.Elapsed.TotalMilliseconds;
+        var rotated = rotatedAt - sent;
         await Task.WhenAll(polls);
         var waits = answeredAt.Select(t => t - sent).Order().ToArray();
+        // The server wakes the watchers when the rotation has finished, just before it answers the rotate request: from
+        // that answer on is what the watchers wait for the rotation (an answer that came first counts as 0).
+        var afterRotation = answeredAt.Select(t => Math.Max(0, t - rotatedAt)).Order().ToArray();
         return new LongPollResult(watchers, waits.Length, newVersion.Count(v => v), rotated,
-            Percentile(waits, 0.50), Percentile(waits, 0.99), waits[^1], idle, watching);
+            Percentile(waits, 0.50), Percentile(waits, 0.99), waits[^1], Percentile(afterRotation, 0.50), Percentile(afterRotation, 0.99), idle, watching);
     }
 
     private static async Task WaitForOpenWatchesAsync(HttpClient http, int expected)

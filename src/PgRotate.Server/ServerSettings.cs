@@ -34,4 +34,17 @@ public sealed record ServerSettings
 
     /// <summary>How long a rotation asked for through the API waits for another process rotating the same secret.</summary>
     public TimeSpan RotationLockWait { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long an accepted token is trusted without asking the store again: a token revoked by another process
+    /// (<c>pgrotate token revoke</c>) is refused at the latest this long after the revocation.
+    /// </summary>
+    public TimeSpan TokenCacheTime { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a credential's answer is kept without asking the store again. Rotations (this server's own and, through
+    /// the store's change feed, everyone else's) drop it at once; the bound is for what the feed does not signal, such as
+    /// a target moved to another host by <c>pgrotate target update</c>.
+    /// </summary>
+    public TimeSpan CredentialCacheTime { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -19,18 +19,36 @@ public sealed partial class PostgresSecretStore
     {
         private readonly string _audit = Sql.Identifier(store.Connection.Schema) + "." + Sql.Identifier("audit");
 
-        public Task<AuditEntry> AppendAsync(AuditRecord record, CancellationToken cancellationToken) => store.WriteAsync(async (db, transaction) =>
+        public async Task<AuditEntry> AppendAsync(AuditRecord record, CancellationToken cancellationToken) =>
+            (await AppendManyAsync([record], cancellationToken).ConfigureAwait(false))[0];
+
+        public async Task<IReadOnlyList<AuditEntry>> AppendManyAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
         {
-            var head = await ReadHeadAsync(db, transaction, forUpdate: true, cancellationToken).ConfigureAwait(false);
-            var sequence = head.Sequence + 1;
-            var at = AuditChain.Normalize(store._time.GetUtcNow());
-            var hash = chain.Hash(head.Hash, sequence, at, record);
-            await ExecuteAsync(db, transaction, $"INSERT INTO {_audit}({AuditColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", cancellationToken,
-                sequence, at, record.Action, record.Actor, record.Secret, record.Version, record.Address, record.Detail, head.Hash, hash).ConfigureAwait(false);
-            await ExecuteAsync(db, transaction, $"UPDATE {store._tables.Meta} SET value = $1 WHERE key = 'audit_head'", cancellationToken,
-                new AuditHead(sequence, hash).Format()).ConfigureAwait(false);
-            return new AuditEntry(sequence, at, record, hash);
-        }, cancellationToken);
+            if (records.Count == 0)
+            {
+                return [];
+            }
+
+            return await store.WriteAsync<IReadOnlyList<AuditEntry>>(async (db, transaction) =>
+            {
+                var head = await ReadHeadAsync(db, transaction, forUpdate: true, cancellationToken).ConfigureAwait(false);
+                var at = AuditChain.Normalize(store._time.GetUtcNow());
+                var entries = new List<AuditEntry>(records.Count);
+                foreach (var record in records)
+                {
+                    var sequence = head.Sequence + 1;
+                    var hash = chain.Hash(head.Hash, sequence, at, record);
+                    await ExecuteAsync(db, transaction, $"INSERT INTO {_audit}({AuditColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", cancellationToken,
+                        sequence, at, record.Action, record.Actor, record.Secret, record.Version, record.Address, record.Detail, head.Hash, hash).ConfigureAwait(false);
+                    entries.Add(new AuditEntry(sequence, at, record, hash));
+                    head = new AuditHead(sequence, hash);
+                }
+
+                await ExecuteAsync(db, transaction, $"UPDATE {store._tables.Meta} SET value = $1 WHERE key = 'audit_head'", cancellationToken,
+                    head.Format()).ConfigureAwait(false);
+                return entries;
+            }, cancellationToken).ConfigureAwait(false);
+        }
 
         public Task<IReadOnlyList<AuditEntry>> ListAsync(long afterSequence, int limit, CancellationToken cancellationToken)
         {

@@ -16,26 +16,56 @@ public sealed partial class SqliteSecretStore
     /// </summary>
     private sealed class SqliteAuditLog(SqliteSecretStore store, AuditChain chain) : IAuditLog
     {
-        public async Task<AuditEntry> AppendAsync(AuditRecord record, CancellationToken cancellationToken)
+        public async Task<AuditEntry> AppendAsync(AuditRecord record, CancellationToken cancellationToken) =>
+            (await AppendManyAsync([record], cancellationToken).ConfigureAwait(false))[0];
+
+        public async Task<IReadOnlyList<AuditEntry>> AppendManyAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
         {
+            if (records.Count == 0)
+            {
+                return [];
+            }
+
             var connection = await store.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using var closeConnection = connection.ConfigureAwait(false);
             var transaction = BeginWriteTransaction(connection);
             await using var closeTransaction = transaction.ConfigureAwait(false);
             var head = await ReadHeadAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
-            var sequence = head.Sequence + 1;
             var at = AuditChain.Normalize(store._time.GetUtcNow());
-            var hash = chain.Hash(head.Hash, sequence, at, record);
-            await store.ExecuteAsync(connection, transaction,
+            var entries = new List<AuditEntry>(records.Count);
+            // One prepared INSERT for the batch; each entry links to the hash of the one inserted just before it.
+            var insert = CreateCommand(connection, transaction,
                 $"INSERT INTO audit({AuditColumns}) VALUES ($sequence, $at, $action, $actor, $secret, $version, $address, $detail, $previous, $hash)",
-                cancellationToken,
-                ("$sequence", sequence), ("$at", Format(at)), ("$action", record.Action), ("$actor", record.Actor), ("$secret", record.Secret),
-                ("$version", record.Version), ("$address", record.Address), ("$detail", record.Detail), ("$previous", head.Hash), ("$hash", hash)).ConfigureAwait(false);
+                [("$sequence", 0L), ("$at", Format(at)), ("$action", ""), ("$actor", null), ("$secret", null),
+                ("$version", null), ("$address", null), ("$detail", null), ("$previous", ""), ("$hash", "")]);
+            await using (insert.ConfigureAwait(false))
+            {
+                foreach (var record in records)
+                {
+                    var sequence = head.Sequence + 1;
+                    var hash = chain.Hash(head.Hash, sequence, at, record);
+                    Set(insert, "$sequence", sequence);
+                    Set(insert, "$action", record.Action);
+                    Set(insert, "$actor", record.Actor);
+                    Set(insert, "$secret", record.Secret);
+                    Set(insert, "$version", record.Version);
+                    Set(insert, "$address", record.Address);
+                    Set(insert, "$detail", record.Detail);
+                    Set(insert, "$previous", head.Hash);
+                    Set(insert, "$hash", hash);
+                    await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    entries.Add(new AuditEntry(sequence, at, record, hash));
+                    head = new AuditHead(sequence, hash);
+                }
+            }
+
             await store.ExecuteAsync(connection, transaction, "UPDATE meta SET value = $v WHERE key = 'audit_head'", cancellationToken,
-                ("$v", new AuditHead(sequence, hash).Format())).ConfigureAwait(false);
+                ("$v", head.Format())).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return new AuditEntry(sequence, at, record, hash);
+            return entries;
         }
+
+        private static void Set(SqliteCommand command, string name, object? value) => command.Parameters[name].Value = value ?? DBNull.Value;
 
         public async Task<IReadOnlyList<AuditEntry>> ListAsync(long afterSequence, int limit, CancellationToken cancellationToken)
         {

@@ -18,7 +18,7 @@ namespace PgRotate.Audit;
 /// The encoding is unambiguous: every text field as a presence byte and a big-endian length before its UTF-8 bytes,
 /// numbers as fixed-width big-endian integers.
 /// </remarks>
-public sealed class AuditChain(MasterKey masterKey)
+public sealed class AuditChain
 {
     private const int HashLength = 32;
     private static readonly byte[] DerivationLabel = "pgrotate audit chain v1"u8.ToArray();
@@ -26,24 +26,20 @@ public sealed class AuditChain(MasterKey masterKey)
     /// <summary>The "hash before" of the first entry.</summary>
     public const string Genesis = "";
 
+    // Derived once: a batch of hundreds of entries would otherwise run HKDF for each of them. It lives as long as the
+    // store that holds the master key it comes from.
+    private readonly byte[] _key = new byte[HashLength];
+
+    public AuditChain(MasterKey masterKey) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, masterKey.Bytes, _key, salt: [], info: DerivationLabel);
+
     /// <summary>A time as the chain hashes and stores it: UTC, whole milliseconds.</summary>
     public static DateTimeOffset Normalize(DateTimeOffset time) =>
         DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds());
 
     /// <summary>The hash of the entry at <paramref name="sequence"/> that follows the entry hashed <paramref name="previousHash"/>, as lowercase hex.</summary>
-    public string Hash(string previousHash, long sequence, DateTimeOffset at, AuditRecord record)
-    {
-        Span<byte> key = stackalloc byte[HashLength];
-        try
-        {
-            HKDF.DeriveKey(HashAlgorithmName.SHA256, masterKey.Bytes, key, salt: [], info: DerivationLabel);
-            return Convert.ToHexStringLower(HMACSHA256.HashData(key, Encode(previousHash, sequence, at, record)));
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(key);
-        }
-    }
+    public string Hash(string previousHash, long sequence, DateTimeOffset at, AuditRecord record) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(_key, Encode(previousHash, sequence, at, record)));
 
     /// <summary>
     /// Walks the stored entries (oldest first, as stored) and names the first one that does not follow from those before

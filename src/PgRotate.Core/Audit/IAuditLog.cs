@@ -9,6 +9,12 @@ public interface IAuditLog
     /// <summary>Appends one entry after the last one, whichever process appended that.</summary>
     Task<AuditEntry> AppendAsync(AuditRecord record, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Appends <paramref name="records"/> in their order after the last entry, in one transaction: all of them or none.
+    /// Each entry is chained to the one before it exactly as if appended one by one; one commit serves the whole batch.
+    /// </summary>
+    Task<IReadOnlyList<AuditEntry>> AppendManyAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken);
+
     /// <summary>Entries after <paramref name="afterSequence"/> (0 for the start), oldest first, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<AuditEntry>> ListAsync(long afterSequence, int limit, CancellationToken cancellationToken);
 

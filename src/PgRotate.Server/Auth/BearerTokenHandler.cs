@@ -13,8 +13,9 @@ using PgRotate.Store;
 namespace PgRotate.Server.Auth;
 
 /// <summary>
-/// <c>Authorization: Bearer pgr_…</c>, checked against the store on every request, so a token revoked by
-/// <c>pgrotate token revoke</c> (from any process) is refused from its next request on. A missing, malformed, unknown,
+/// <c>Authorization: Bearer pgr_…</c>, checked against the store, or against the <see cref="TokenCache"/> for a token
+/// accepted within the last few seconds, so a token revoked by <c>pgrotate token revoke</c> (from any process) is
+/// refused at the latest <see cref="ServerSettings.TokenCacheTime"/> after the revocation. A missing, malformed, unknown,
 /// revoked or expired token gets the same 401 (the reason is counted in the metrics, not told); an address with too
 /// many failures gets 429.
 /// </summary>
@@ -23,7 +24,7 @@ internal sealed class BearerTokenHandler(
     ILoggerFactory logs,
     UrlEncoder encoder,
     ISecretStore store,
-    TimeProvider time,
+    TokenCache tokens,
     AuthFailureLimiter limiter,
     ServerMetrics metrics) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logs, encoder)
 {
@@ -68,8 +69,8 @@ internal sealed class BearerTokenHandler(
             presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : "";
         }
 
-        var check = await new Tokens(store, time).CheckAsync(presented, Context.RequestAborted).ConfigureAwait(false);
-        if (check is not { Verdict: TokenVerdict.Accepted, Token: { } token })
+        var (check, access) = await tokens.CheckAsync(presented, Context.RequestAborted).ConfigureAwait(false);
+        if (check is not { Verdict: TokenVerdict.Accepted, Token: { } token } || access is null)
         {
             limiter.RecordFailure(address);
             metrics.AuthFailure(check.Verdict.ToString().ToLowerInvariant());
@@ -78,7 +79,7 @@ internal sealed class BearerTokenHandler(
 
         var view = store.WithActor("token:" + token.Name);
         Context.Response.RegisterForDisposeAsync(view);
-        new Caller(token, new AccessPolicy(token.Policies), Context.Connection.RemoteIpAddress?.ToString(), view).Attach(Context);
+        new Caller(token, access, Context.Connection.RemoteIpAddress?.ToString(), view).Attach(Context);
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, token.Name)], SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }

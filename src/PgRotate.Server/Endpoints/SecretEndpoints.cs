@@ -11,7 +11,9 @@ using PgRotate.Errors;
 using PgRotate.Rotation;
 using PgRotate.Scheduling;
 using PgRotate.Secrets;
+using PgRotate.Server.Auditing;
 using PgRotate.Server.Auth;
+using PgRotate.Server.Caching;
 using PgRotate.Server.ErrorHandling;
 using PgRotate.Server.Hosting;
 using PgRotate.Server.Metrics;
@@ -28,6 +30,8 @@ namespace PgRotate.Server.Endpoints;
 /// </summary>
 internal static class SecretEndpoints
 {
+    private const string JsonContentType = "application/json; charset=utf-8";
+
     public static void Map(IEndpointRouteBuilder app)
     {
         var secrets = app.MapGroup("/v1/secrets").RequireAuthorization().WithTags("secrets");
@@ -67,13 +71,14 @@ internal static class SecretEndpoints
     }
 
     private static async Task<IResult> GetAsync(
-        HttpContext http, string path, SecretWatchers watchers, ServerMetrics metrics, ServerSettings settings, TimeProvider time, IHostApplicationLifetime lifetime)
+        HttpContext http, string path, SecretWatchers watchers, CredentialCache credentials, AuditBatcher audit, ServerMetrics metrics, ServerSettings settings,
+        TimeProvider time, IHostApplicationLifetime lifetime)
     {
         var caller = Caller.Of(http);
         var target = SecretPath.Parse(path, SecretPath.History);
         if (!caller.Access.Allows(Capability.Read, target.Name))
         {
-            return await DeniedAsync(caller, target.Name, "read", http.RequestAborted).ConfigureAwait(false);
+            return await DeniedAsync(caller, audit, target.Name, "read", http.RequestAborted).ConfigureAwait(false);
         }
 
         if (target.Action == SecretPath.History)
@@ -95,13 +100,11 @@ internal static class SecretEndpoints
             throw PgRotateException.InvalidInput("timeout goes with waitForChange=VERSION");
         }
 
-        var store = caller.Store;
-        var secret = await store.GetSecretAsync(target.Name, http.RequestAborted).ConfigureAwait(false);
-        var version = await store.FindVersionAsync(secret.Name, stage, http.RequestAborted).ConfigureAwait(false);
-        if (waitFor is { } known && (version?.Number ?? 0) <= known)
+        var answer = await credentials.GetAsync(target.Name, stage, http.RequestAborted).ConfigureAwait(false);
+        if (waitFor is { } known && (answer.Version ?? 0) <= known)
         {
-            version = await WaitForNewerAsync(http, caller, secret.Name, stage, known, timeout, watchers, time, lifetime).ConfigureAwait(false);
-            if (version is null || version.Number <= known)
+            answer = await WaitForNewerAsync(http, answer.Secret, stage, known, timeout, watchers, credentials, time, lifetime).ConfigureAwait(false);
+            if (answer.Version is not { } newer || newer <= known)
             {
                 // Nothing newer within the timeout (or the server is stopping): the caller asks again.
                 http.Response.Headers.ETag = ETag(known);
@@ -109,32 +112,34 @@ internal static class SecretEndpoints
             }
         }
 
-        if (version is null)
+        if (answer.Version is not { } version)
         {
-            throw PgRotateException.NotFound($"secret {secret.Name} has no {stage.WireName()} version");
+            throw PgRotateException.NotFound($"secret {answer.Secret} has no {stage.WireName()} version");
         }
 
-        http.Response.Headers.ETag = ETag(version.Number);
+        http.Response.Headers.ETag = ETag(version);
         http.Response.Headers.CacheControl = "no-store";
-        if (waitFor is null && Matches(http.Request.Headers.IfNoneMatch, version.Number))
+        if (waitFor is null && Matches(http.Request.Headers.IfNoneMatch, version))
         {
             return Results.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        var targetRow = await store.GetTargetAsync(secret.Target, http.RequestAborted).ConfigureAwait(false);
         metrics.CredentialRead(stage.WireName());
-        await store.Audit.AppendAsync(new AuditRecord("credential.read", caller.Actor, secret.Name, version.Number, caller.Address, stage.WireName()), http.RequestAborted)
+        // The read is in the log before its answer leaves: the batch holding it is committed first.
+        await audit.AppendAsync(new AuditRecord("credential.read", caller.Actor, answer.Secret, version, caller.Address, stage.WireName()), http.RequestAborted)
             .ConfigureAwait(false);
-        return Results.Json(Credentials.Credential.From(secret, targetRow, version).ToContract(), PgRotateJson.Options);
+        return Results.Bytes(answer.Json, JsonContentType);
     }
 
     /// <summary>
     /// Waits until the secret's <paramref name="stage"/> version is newer than <paramref name="known"/>, the timeout
     /// passes, the caller goes away or the server stops. The signal is taken before each read, so a rotation that lands
-    /// between the read and the wait still wakes this watcher.
+    /// between the read and the wait still wakes this watcher. Every watcher woken by one rotation reads the same cached
+    /// answer: the store is read and the credential serialised once for all of them.
     /// </summary>
-    private static async Task<Secrets.SecretVersion?> WaitForNewerAsync(
-        HttpContext http, Caller caller, string secret, Stage stage, int known, TimeSpan timeout, SecretWatchers watchers, TimeProvider time, IHostApplicationLifetime lifetime)
+    private static async Task<CachedCredential> WaitForNewerAsync(
+        HttpContext http, string secret, Stage stage, int known, TimeSpan timeout, SecretWatchers watchers, CredentialCache credentials, TimeProvider time,
+        IHostApplicationLifetime lifetime)
     {
         using var open = watchers.Watch();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
@@ -145,17 +150,17 @@ internal static class SecretEndpoints
             while (true)
             {
                 var changed = watchers.NextChange(secret);
-                var version = await caller.Store.FindVersionAsync(secret, stage, http.RequestAborted).ConfigureAwait(false);
-                if (version is not null && version.Number > known)
+                var answer = await credentials.GetAsync(secret, stage, http.RequestAborted).ConfigureAwait(false);
+                if (answer.Version is { } version && version > known)
                 {
-                    return version;
+                    return answer;
                 }
 
                 var first = await Task.WhenAny(changed, deadline, stopped).ConfigureAwait(false);
                 if (first != changed)
                 {
                     http.RequestAborted.ThrowIfCancellationRequested();
-                    return version;
+                    return answer;
                 }
             }
         }
@@ -178,7 +183,7 @@ internal static class SecretEndpoints
         return Results.Json(entries.Select(e => e.ToContract(versions)).ToList(), PgRotateJson.Options);
     }
 
-    private static async Task<IResult> RotateAsync(HttpContext http, string path, ServerRotations rotations, IHostApplicationLifetime lifetime)
+    private static async Task<IResult> RotateAsync(HttpContext http, string path, ServerRotations rotations, AuditBatcher audit, IHostApplicationLifetime lifetime)
     {
         var caller = Caller.Of(http);
         var target = SecretPath.Parse(path, SecretPath.Rotate);
@@ -189,7 +194,7 @@ internal static class SecretEndpoints
 
         if (!caller.Access.Allows(Capability.Rotate, target.Name))
         {
-            return await DeniedAsync(caller, target.Name, "rotate", http.RequestAborted).ConfigureAwait(false);
+            return await DeniedAsync(caller, audit, target.Name, "rotate", http.RequestAborted).ConfigureAwait(false);
         }
 
         var body = await RequestBody.ReadAsync<RotateRequest>(http).ConfigureAwait(false) ?? new RotateRequest();
@@ -211,9 +216,9 @@ internal static class SecretEndpoints
     }
 
     /// <summary>The same answer whether or not the secret exists; the refusal itself is audited.</summary>
-    private static async Task<IResult> DeniedAsync(Caller caller, string secret, string what, CancellationToken cancellationToken)
+    private static async Task<IResult> DeniedAsync(Caller caller, AuditBatcher audit, string secret, string what, CancellationToken cancellationToken)
     {
-        await caller.Store.Audit.AppendAsync(new AuditRecord("access.denied", caller.Actor, secret, null, caller.Address, what), cancellationToken).ConfigureAwait(false);
+        await audit.AppendAsync(new AuditRecord("access.denied", caller.Actor, secret, null, caller.Address, what), cancellationToken).ConfigureAwait(false);
         return ApiErrors.ForbiddenFor(caller.Token.Name, $"{what} secret {secret}");
     }
 

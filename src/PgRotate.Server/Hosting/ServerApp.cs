@@ -13,7 +13,9 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using PgRotate.Errors;
 using PgRotate.Postgres;
+using PgRotate.Server.Auditing;
 using PgRotate.Server.Auth;
+using PgRotate.Server.Caching;
 using PgRotate.Server.Endpoints;
 using PgRotate.Server.ErrorHandling;
 using PgRotate.Server.Metrics;
@@ -66,6 +68,9 @@ public static class ServerApp
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton<ServerRotations>();
         services.AddSingleton<AuthFailureLimiter>();
+        services.AddSingleton<TokenCache>();
+        services.AddSingleton<CredentialCache>();
+        services.AddSingleton<AuditBatcher>();
         services.AddHostedService<StoreChangeRelay>();
         // One instance, both run as a hosted service and asked by /v1/secrets for each secret's scheduling status.
         services.AddSingleton<ScheduledRotations>();

@@ -12,7 +12,7 @@ namespace PgRotate.Server.Hosting;
 /// Rotations the server runs, asked for through the API or due on schedule: each one is counted and timed, appended to
 /// by the engine, and wakes the watchers of its secret the moment it is promoted.
 /// </summary>
-public sealed class ServerRotations(TargetConnector connector, TimeProvider time, SecretWatchers watchers, ServerMetrics metrics, ServerSettings settings, ILoggerFactory logs)
+public sealed class ServerRotations(TargetConnector connector, TimeProvider time, SecretWatchers watchers, Caching.CredentialCache credentials, ServerMetrics metrics, ServerSettings settings, ILoggerFactory logs)
 {
     public RotationEngine Engine(ISecretStore store) =>
         new(store, connector, time, new RotationOptions { LockWait = settings.RotationLockWait }, logger: logs.CreateLogger<RotationEngine>());
@@ -42,6 +42,8 @@ public sealed class ServerRotations(TargetConnector connector, TimeProvider time
     /// </summary>
     public void Succeeded(RotationResult result, string trigger, TimeSpan elapsed)
     {
+        // The cached answer goes before the watchers are woken, so they (and every read after this) see the new version.
+        credentials.Invalidate(result.Secret);
         watchers.Signal(result.Secret);
         metrics.Rotation("succeeded", trigger, elapsed);
     }

@@ -9,7 +9,7 @@ namespace PgRotate.Server.Watching;
 /// file, another replica on the same PostgreSQL store) to the watchers. A feed that fails is subscribed again after a
 /// pause; every watcher is told to re-read then, since changes may have been missed meanwhile.
 /// </summary>
-internal sealed partial class StoreChangeRelay(ISecretStore store, SecretWatchers watchers, TimeProvider time, ILogger<StoreChangeRelay> logger) : BackgroundService
+internal sealed partial class StoreChangeRelay(ISecretStore store, SecretWatchers watchers, Caching.CredentialCache credentials, TimeProvider time, ILogger<StoreChangeRelay> logger) : BackgroundService
 {
     private static readonly TimeSpan Pause = TimeSpan.FromSeconds(5);
 
@@ -21,6 +21,8 @@ internal sealed partial class StoreChangeRelay(ISecretStore store, SecretWatcher
             {
                 await foreach (var secret in store.Changes.WatchAsync(stoppingToken).ConfigureAwait(false))
                 {
+                    // The cached answer goes first, so a watcher woken next reads the new version.
+                    credentials.Invalidate(secret);
                     if (secret is null)
                     {
                         watchers.SignalAll();
@@ -38,6 +40,7 @@ internal sealed partial class StoreChangeRelay(ISecretStore store, SecretWatcher
             catch (Exception e)
             {
                 FeedFailed(logger, PgRotate.Postgres.PostgresErrors.Scrub(e.Message));
+                credentials.Invalidate(null);
                 watchers.SignalAll();
                 await Task.Delay(Pause, time, stoppingToken).ConfigureAwait(false);
             }

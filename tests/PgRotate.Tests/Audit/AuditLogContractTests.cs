@@ -87,6 +87,46 @@ public abstract class AuditLogContractTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_batch_appends_in_order_and_the_chain_runs_on_across_batches_and_single_appends()
+    {
+        var store = await NewStoreWithEntriesAsync(2);
+        AuditRecord[] batch = [new("test.batch", "token:a", "orders/app", 3, "10.0.0.1", "current"), new("test.batch", "token:b"), new("test.batch", "token:c", Detail: "third")];
+
+        var appended = await store.Audit.AppendManyAsync(batch, Ct);
+        Time.Advance(TimeSpan.FromSeconds(1));
+        var next = await store.Audit.AppendManyAsync([new AuditRecord("test.batch", "token:d")], Ct);
+        var single = await store.Audit.AppendAsync(new AuditRecord("test.single", "cli:alice"), Ct);
+
+        var entries = await store.Audit.ListAsync(0, 100, Ct);
+        Assert.Equal([3L, 4, 5], appended.Select(e => e.Sequence));
+        Assert.Equal(batch, entries.Skip(2).Take(3).Select(e => e.Record));
+        Assert.Equal(appended.Select(e => e.Hash), entries.Skip(2).Take(3).Select(e => e.Hash));
+        Assert.Equal(6L, next.Single().Sequence);
+        Assert.Equal(7L, single.Sequence);
+        Assert.Empty(await store.Audit.AppendManyAsync([], Ct));
+        Assert.Equal(new AuditVerification(7, null, null), await store.Audit.VerifyAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Batches_from_two_processes_at_once_form_one_chain()
+    {
+        var first = await NewStoreWithEntriesAsync(0);
+        var second = Track(await OpenAgainAsync(first, Key));
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() =>
+            (i % 2 == 0 ? first : second).Audit.AppendManyAsync(
+                [.. Enumerable.Range(0, 5).Select(j => new AuditRecord("test.batch", $"writer{i % 2}", Detail: $"{i}.{j}"))], Ct), Ct)));
+
+        var entries = await first.Audit.ListAsync(0, 200, Ct);
+        Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), entries.Select(e => e.Sequence));
+        // Each batch is one transaction: its five entries sit together, in the order given.
+        Assert.All(entries.Chunk(5), chunk => Assert.Equal(
+            Enumerable.Range(0, 5).Select(j => chunk[0].Record.Detail![..chunk[0].Record.Detail!.IndexOf('.', StringComparison.Ordinal)] + "." + j),
+            chunk.Select(e => e.Record.Detail)));
+        Assert.Equal(new AuditVerification(100, null, null), await second.Audit.VerifyAsync(Ct));
+    }
+
+    [Fact]
     public async Task The_log_refuses_plain_updates_and_deletes()
     {
         var store = await NewStoreWithEntriesAsync(2);

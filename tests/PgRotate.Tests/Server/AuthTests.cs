@@ -36,7 +36,8 @@ public sealed class AuthTests(PostgresFixture postgres)
     [Fact]
     public async Task A_revoked_token_is_401_from_its_next_request_on()
     {
-        await using var server = await RunningServer.StartAsync(postgres);
+        // Without the token cache's grace (TokenCacheTests covers the default bound).
+        await using var server = await RunningServer.StartAsync(postgres, s => s with { TokenCacheTime = TimeSpan.Zero });
         var token = await server.TokenAsync("read:*");
         using var before = await server.GetAsync("/v1/secrets/orders/app", token);
         var name = (await server.Store.Tokens.ListTokensAsync(TestContext.Current.CancellationToken)).Single(t => t.Name.StartsWith("tok", StringComparison.Ordinal)).Name;

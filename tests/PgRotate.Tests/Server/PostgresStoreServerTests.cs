@@ -30,7 +30,7 @@ public sealed class PostgresStoreServerTests(PostgresFixture postgres)
         using var key = MasterKey.FromBase64(masterKey);
         await using var store = await new PostgresSecretStoreProvider(_ => null).OpenAsync(StoreLocation.Parse(storeUrl), key, TimeProvider.System, null, TestContext.Current.CancellationToken);
         await using var connector = new TargetConnector();
-        await using var app = ServerApp.Build(new ServerSettings { Listen = ListenAddress.Parse("http://127.0.0.1:0", tls: false) }, store, connector, TimeProvider.System, TextWriter.Null);
+        await using var app = ServerApp.Build(new ServerSettings { Listen = ListenAddress.Parse("http://127.0.0.1:0", tls: false), TokenCacheTime = TimeSpan.Zero }, store, connector, TimeProvider.System, TextWriter.Null);
         await app.StartAsync(TestContext.Current.CancellationToken);
         using var http = new HttpClient { BaseAddress = ServerApp.BoundAddress(app) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", created.GetProperty("token").GetString());
