@@ -1,7 +1,7 @@
 namespace PgRotate.Access;
 
 /// <summary>The names capabilities have in policies (<c>read:orders/*</c>) and in the store.</summary>
-public static class CapabilityNames
+internal static class CapabilityNames
 {
     public static string WireName(this Capability capability) => capability switch
     {

@@ -10,7 +10,7 @@ namespace PgRotate.Access;
 /// its hash (an index lookup that reveals nothing useful by its timing) and the whole hash is then compared in
 /// constant time.
 /// </summary>
-public static class TokenHashes
+internal static class TokenHashes
 {
     /// <summary>Every token starts with this, so a leaked one is recognisable to people and to secret scanners.</summary>
     public const string Prefix = "pgr_";

@@ -14,7 +14,7 @@ namespace PgRotate.Crypto;
 /// Layout: version (1 byte, = 1) | wrap nonce (12) | wrapped data key (32) | wrap tag (16) | value nonce (12) |
 /// value tag (16) | ciphertext (same length as the plaintext).
 /// </remarks>
-public sealed class Envelope(MasterKey masterKey)
+internal sealed class Envelope(MasterKey masterKey)
 {
     private const byte FormatVersion = 1;
     private const int KeyLength = 32;

@@ -23,7 +23,7 @@ public sealed class SecretText : IEquatable<SecretText>
 
     private string Value => _lazy.Value;
 
-    internal static SecretText Deferred(Func<string> produce) => new(produce);
+    public static SecretText Deferred(Func<string> produce) => new(produce);
 
     public string Reveal() => Value;
 

@@ -1,7 +1,7 @@
 namespace PgRotate.Local;
 
 /// <summary>Creates a folder and any missing parents as 0700: what holds a store or a key is nobody else's to list.</summary>
-internal static class PrivateFolder
+public static class PrivateFolder
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 

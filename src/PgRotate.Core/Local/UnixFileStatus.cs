@@ -7,7 +7,7 @@ namespace PgRotate.Local;
 /// mode and whether a path is a link, but not its owner, so on Linux this asks the kernel directly through statx(2),
 /// whose result layout is the same on every architecture.
 /// </summary>
-internal sealed record UnixFileStatus(bool IsSymbolicLink, bool IsDirectory, UnixFileMode Mode, uint? OwnerId)
+public sealed record UnixFileStatus(bool IsSymbolicLink, bool IsDirectory, UnixFileMode Mode, uint? OwnerId)
 {
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;

@@ -3,7 +3,7 @@ using Npgsql;
 namespace PgRotate.Postgres;
 
 /// <summary>Reads roles, memberships and role settings from the server's catalogs.</summary>
-public static class RoleCatalog
+internal static class RoleCatalog
 {
     public static async Task<IReadOnlyDictionary<string, RoleState>> ReadAsync(NpgsqlConnection connection, IEnumerable<string> roles, CancellationToken cancellationToken)
     {

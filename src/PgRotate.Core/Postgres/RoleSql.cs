@@ -3,7 +3,7 @@ using System.Globalization;
 namespace PgRotate.Postgres;
 
 /// <summary>The role statements pgrotate issues, built from quoted identifiers and validated verifiers only.</summary>
-public static class RoleSql
+internal static class RoleSql
 {
     private const string VerifierPlaceholder = "'<SCRAM-SHA-256 verifier>'";
 

@@ -9,7 +9,7 @@ namespace PgRotate.Roles;
 /// The alternating-users pattern: a NOLOGIN group role owns the data; two login roles that are its members and default
 /// to it take turns. A rotation gives the inactive login a new password; the previous one keeps working for its grace.
 /// </summary>
-public sealed class AlternatingStrategy : RotationStrategy
+internal sealed class AlternatingStrategy : RotationStrategy
 {
     public override Strategy Kind => Strategy.Alternating;
 

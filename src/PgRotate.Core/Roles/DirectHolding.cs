@@ -17,7 +17,7 @@ namespace PgRotate.Roles;
 /// <param name="Privilege">The privilege, as aclexplode names it (SELECT, USAGE, …).</param>
 /// <param name="Grantable">Granted WITH GRANT OPTION.</param>
 /// <param name="DefaultsOwner">For defaults: the role whose new objects get them.</param>
-public sealed record DirectHolding(
+internal sealed record DirectHolding(
     string Login, bool Owns, string Kind, string? Schema, string Name, string? Arguments, string? Privilege, bool Grantable, string? DefaultsOwner)
 {
     /// <summary>Privileges as aclexplode spells them, which are also their GRANT keywords.</summary>

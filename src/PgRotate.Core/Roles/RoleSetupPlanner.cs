@@ -11,7 +11,7 @@ namespace PgRotate.Roles;
 /// (the admin role itself, superusers, CREATEROLE, REPLICATION, BYPASSRLS) are refused outright, and anything
 /// incompatible is reported, never overwritten.
 /// </summary>
-public static class RoleSetupPlanner
+internal static class RoleSetupPlanner
 {
     /// <param name="secret">The secret whose roles to set up.</param>
     /// <param name="roles">The current state of the secret's roles (missing ones absent).</param>

@@ -9,7 +9,7 @@ namespace PgRotate.Roles;
 /// One login role whose password changes in place: the group role is the login. For applications that cannot change
 /// the username they connect with. There is no previous version: setting the new password replaces the old one.
 /// </summary>
-public sealed class SingleStrategy : RotationStrategy
+internal sealed class SingleStrategy : RotationStrategy
 {
     public override Strategy Kind => Strategy.Single;
 

@@ -7,7 +7,7 @@ namespace PgRotate.Secrets;
 /// The <c>pgrotate secret add …</c> command line that sets up a secret exactly as stored: rerunning it recreates
 /// missing roles and changes nothing else, so it is the fix printed for a dropped role.
 /// </summary>
-public static partial class SecretAddCommandLine
+internal static partial class SecretAddCommandLine
 {
     public static string For(Secret secret)
     {

@@ -55,7 +55,7 @@ public static class AdminConnection
         return (builder.ConnectionString, username, password);
     }
 
-    internal static NpgsqlConnectionStringBuilder FromUrl(string text)
+    public static NpgsqlConnectionStringBuilder FromUrl(string text)
     {
         var uri = new Uri(text);
         var builder = new NpgsqlConnectionStringBuilder { Host = uri.Host };

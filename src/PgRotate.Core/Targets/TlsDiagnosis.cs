@@ -14,7 +14,7 @@ namespace PgRotate.Targets;
 /// PostgreSQL SSLRequest, then TLS; nothing else is sent, no credential) and looks at the certificate the server shows:
 /// not offered at all, not issued for the host name, or not issued by a trusted root.
 /// </summary>
-public static class TlsDiagnosis
+internal static class TlsDiagnosis
 {
     /// <summary>The SSLRequest code of the PostgreSQL protocol (1234 in the high 16 bits, 5679 in the low).</summary>
     private const int SslRequestCode = 80877103;

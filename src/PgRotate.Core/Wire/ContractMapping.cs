@@ -9,7 +9,7 @@ namespace PgRotate.Wire;
 /// The engine's types as the records that leave the process (<see cref="PgRotate.Contracts"/>): the only place where
 /// one is turned into the other, so that every command writes the same shape.
 /// </summary>
-internal static class ContractMapping
+public static class ContractMapping
 {
     public static CredentialStage ToContract(this Stage stage) => stage switch
     {
