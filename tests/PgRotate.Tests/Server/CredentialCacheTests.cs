@@ -54,4 +54,24 @@ public sealed class CredentialCacheTests(PostgresFixture postgres)
         Assert.Equal(version + 1, (await RunningServer.JsonAsync(woken)).GetProperty("version").GetInt32());
         Assert.Equal(version + 1, (await RunningServer.JsonAsync(read)).GetProperty("version").GetInt32());
     }
+
+    [Fact]
+    public async Task A_change_the_feed_does_not_report_is_answered_once_the_credential_cache_time_has_passed()
+    {
+        var clock = CliSandbox.FakeTime();
+        var sandbox = await new CliSandbox(postgres, clock).InitializedWithTargetAsync();
+        (await sandbox.RunAsync("secret", "add", RunningServer.Secret, "--target", sandbox.TargetName, "--group", Unique.Name("app"))).Ok();
+        await using var server = await RunningServer.OpenAsync(sandbox);
+        var bound = server.App.Services.GetRequiredService<PgRotate.Server.ServerSettings>().CredentialCacheTime;
+        var token = await server.TokenAsync("read:orders/app");
+        using var before = await server.GetAsync("/v1/secrets/orders/app", token);
+        var port = (await RunningServer.JsonAsync(before)).GetProperty("port").GetInt32();
+
+        (await sandbox.RunAsync("target", "update", sandbox.TargetName, "--conn", $"Host=127.0.0.1;Port={port + 1};Database=postgres;Username=postgres", "--no-verify")).Ok();
+        clock.Advance(bound);
+        using var after = await server.GetAsync("/v1/secrets/orders/app", token);
+
+        Assert.Equal(port + 1, (await RunningServer.JsonAsync(after)).GetProperty("port").GetInt32());
+        Assert.InRange(bound, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+    }
 }
