@@ -4,7 +4,8 @@ using PgRotate.Contracts;
 using PgRotate.Local;
 
 // pgrotate replicas run: two 'pgrotate serve' processes on one PostgreSQL store, N secrets due once a minute (all at
-// the same second), R minutes, while a random replica is SIGKILLed and restarted every 0.5-1 s. Checks from the store that each
+// the same second), R minutes, while a random replica is SIGKILLed and restarted every 0.5-1 s
+// (and 0.1-1.5 s into each firing). Checks from the store that each
 // scheduled rotation ran exactly once, that every credential a replica handed out logged in, and that long-polls on
 // one replica wake when the other rotates.
 //   dotnet run -c Release --project bench/PgRotate.Bench.Replicas -- [--secrets 100] [--rounds 2] [--parallel 1] [--scheduler-interval 1s] [--calm-wakes 50] [--pg-bindir DIR]
@@ -32,7 +33,8 @@ var token = SharedStore.TokenIn(await store.RunAsync(null, "token", "create", "-
 var names = Enumerable.Range(1, secretCount).Select(i => $"rep/s{i:000}").ToList();
 var now = DateTimeOffset.UtcNow;
 var lead = TimeSpan.FromSeconds(12 + secretCount * 0.05);
-var cron = $"{(now + lead).Second} * * * * *";
+var firingSecond = (now + lead).Second;
+var cron = $"{firingSecond} * * * * *";
 await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = 2 }, async (name, _) =>
     await store.RunInProcessAsync("secret", "add", name, "--target", "bench", "--group", name.Replace('/', '_'), "--cron", cron, "--grace", "5s"));
 var setUp = DateTimeOffset.UtcNow - now;
@@ -41,14 +43,14 @@ var start = PgRotateJson.Deserialize<List<SecretSummary>>(await store.RunAsync(n
 var lastBoundary = start.Values.Max(s => s.NextRotationAt!.Value) + (rounds - 1) * minute;
 var expected = start.Values.ToDictionary(s => s.Name, s => (int)((lastBoundary - s.NextRotationAt!.Value) / minute) + 1);
 Console.WriteLine($"pgrotate replicas run on {cluster.Binaries.VersionText}, {Environment.ProcessorCount} cores: 2 × 'pgrotate serve --scheduler-interval {schedulerInterval} --parallel {parallel}' on one PostgreSQL store");
-Console.WriteLine($"{secretCount} secrets with --cron '{cron}' --grace 5s (added in {setUp.TotalSeconds:0} s); {expected.Values.Sum()} scheduled rotations owed up to the firing at {lastBoundary:HH:mm:ss} UTC; a random replica SIGKILLed and restarted every 0.5-1 s");
+Console.WriteLine($"{secretCount} secrets with --cron '{cron}' --grace 5s (added in {setUp.TotalSeconds:0} s); {expected.Values.Sum()} scheduled rotations owed up to the firing at {lastBoundary:HH:mm:ss} UTC; a random replica SIGKILLed and restarted 0.5-1 s after both serve, and 0.1-1.5 s into each firing");
 
-await using var replicas = new Replicas(store, 2, schedulerInterval, parallel);
+await using var replicas = new Replicas(store, 2, schedulerInterval, parallel, token, $"/v1/secrets/{watched}");
 await replicas.StartAllAsync();
 var reader = new CredentialReader(replicas, token, [.. names]);
 var watch = new CrossReplicaWatch(replicas, token, watched);
 using var chaos = new CancellationTokenSource();
-var running = new[] { replicas.KillLoopAsync(chaos.Token), reader.RunAsync(chaos.Token), watch.RunAsync(int.MaxValue, chaos.Token) };
+var running = new[] { replicas.KillLoopAsync(firingSecond, chaos.Token), reader.RunAsync(chaos.Token), watch.RunAsync(int.MaxValue, chaos.Token) };
 var started = DateTimeOffset.UtcNow;
 
 using var admin = RotationCheck.Client(adminToken);
