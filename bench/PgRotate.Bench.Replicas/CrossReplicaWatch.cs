@@ -17,6 +17,9 @@ internal sealed class CrossReplicaWatch(Replicas replicas, string token, string 
     /// <summary>Milliseconds from sending the rotate request to the other replica until the watcher had its answer.</summary>
     public List<double> WakeMs { get; } = [];
 
+    /// <summary>Milliseconds the rotate request itself took (it answers once the new version is promoted).</summary>
+    public List<double> RotateMs { get; } = [];
+
     /// <summary>Long-polls that ran into their timeout although both replicas stayed up: must stay 0.</summary>
     public int Missed { get; private set; }
 
@@ -25,11 +28,12 @@ internal sealed class CrossReplicaWatch(Replicas replicas, string token, string 
 
     public List<string> Problems { get; } = [];
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>Rounds until cancelled, or until <paramref name="wakes"/> watchers were woken.</summary>
+    public async Task RunAsync(int wakes, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = PollTimeout + TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        while (!cancellationToken.IsCancellationRequested)
+        while (!cancellationToken.IsCancellationRequested && WakeMs.Count < wakes)
         {
             try
             {
@@ -87,11 +91,13 @@ internal sealed class CrossReplicaWatch(Replicas replicas, string token, string 
                 }
             }
 
+            var rotated = clock.Elapsed.TotalMilliseconds - sent;
             using var answer = await poll;
             var stillUp = replicas.UrlOf(watcherIndex) == watcherUrl && replicas.UrlOf(rotatorIndex) == rotatorUrl;
             if (answer.StatusCode == HttpStatusCode.OK && answer.Headers.ETag?.Tag.Trim('"') != version)
             {
                 WakeMs.Add(answeredAt - sent);
+                RotateMs.Add(rotated);
             }
             else if (stillUp)
             {

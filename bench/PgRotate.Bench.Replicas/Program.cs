@@ -3,15 +3,17 @@ using PgRotate.Bench.Replicas;
 using PgRotate.Contracts;
 using PgRotate.Local;
 
-// pgrotate replicas run: two 'pgrotate serve' processes on one PostgreSQL store, N secrets due every minute boundary,
-// R boundaries, while a random replica is SIGKILLed and restarted every 0.5-1 s. Checks from the store that each
+// pgrotate replicas run: two 'pgrotate serve' processes on one PostgreSQL store, N secrets due once a minute (all at
+// the same second), R minutes, while a random replica is SIGKILLed and restarted every 0.5-1 s
+// (and 0.1-1.5 s into each firing). Checks from the store that each
 // scheduled rotation ran exactly once, that every credential a replica handed out logged in, and that long-polls on
 // one replica wake when the other rotates.
-//   dotnet run -c Release --project bench/PgRotate.Bench.Replicas -- [--secrets 100] [--rounds 2] [--parallel 1] [--scheduler-interval 1s] [--pg-bindir DIR]
+//   dotnet run -c Release --project bench/PgRotate.Bench.Replicas -- [--secrets 100] [--rounds 2] [--parallel 1] [--scheduler-interval 1s] [--calm-wakes 50] [--pg-bindir DIR]
 var secretCount = IntArg("--secrets", 100);
 var rounds = IntArg("--rounds", 2);
 var parallel = IntArg("--parallel", 1);
 var schedulerInterval = StringArg("--scheduler-interval") ?? "1s";
+var calmWakes = IntArg("--calm-wakes", 50);
 var binDir = StringArg("--pg-bindir");
 var ct = CancellationToken.None;
 var minute = TimeSpan.FromMinutes(1);
@@ -25,32 +27,30 @@ const string watched = "rep/watched";
 await store.RunAsync(null, "secret", "add", watched, "--target", "bench", "--group", "rep_watched");
 var token = SharedStore.TokenIn(await store.RunAsync(null, "token", "create", "--name", "bench", "--policy", "read:rep/*", "--policy", $"rotate:{watched}"));
 
-// Secrets added on both sides of a minute boundary would be due at different boundaries; start the adds early in a
-// minute when they would not fit in what is left of this one. (The count of rotations owed is taken from the store
-// either way.)
+// Every secret fires at the same second of each minute (a 6-field cron; at most once a minute is allowed), chosen a
+// little after the set-up and the replicas' start will be done, so the run does not wait for a whole minute. Should
+// the adds straddle a firing after all, the rotations each secret owes are taken from its next rotation time in the store.
 var names = Enumerable.Range(1, secretCount).Select(i => $"rep/s{i:000}").ToList();
-var estimate = TimeSpan.FromSeconds(5 + secretCount * 0.35);
 var now = DateTimeOffset.UtcNow;
-if (estimate < minute && TimeSpan.FromSeconds(60 - now.Second) < estimate)
-{
-    await Task.Delay(TimeSpan.FromSeconds(61 - now.Second), ct);
-}
-
+var lead = TimeSpan.FromSeconds(12 + secretCount * 0.05);
+var firingSecond = (now + lead).Second;
+var cron = $"{firingSecond} * * * * *";
 await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = 2 }, async (name, _) =>
-    await store.RunAsync(null, "secret", "add", name, "--target", "bench", "--group", name.Replace('/', '_'), "--cron", "* * * * *", "--grace", "5s"));
+    await store.RunInProcessAsync("secret", "add", name, "--target", "bench", "--group", name.Replace('/', '_'), "--cron", cron, "--grace", "5s"));
+var setUp = DateTimeOffset.UtcNow - now;
 var start = PgRotateJson.Deserialize<List<SecretSummary>>(await store.RunAsync(null, "secret", "list", "--json"))!
     .Where(s => names.Contains(s.Name)).ToDictionary(s => s.Name);
 var lastBoundary = start.Values.Max(s => s.NextRotationAt!.Value) + (rounds - 1) * minute;
 var expected = start.Values.ToDictionary(s => s.Name, s => (int)((lastBoundary - s.NextRotationAt!.Value) / minute) + 1);
 Console.WriteLine($"pgrotate replicas run on {cluster.Binaries.VersionText}, {Environment.ProcessorCount} cores: 2 × 'pgrotate serve --scheduler-interval {schedulerInterval} --parallel {parallel}' on one PostgreSQL store");
-Console.WriteLine($"{secretCount} secrets with --cron '* * * * *' --grace 5s; {expected.Values.Sum()} scheduled rotations owed up to the boundary {lastBoundary:HH:mm:ss} UTC; a random replica SIGKILLed and restarted every 0.5-1 s");
+Console.WriteLine($"{secretCount} secrets with --cron '{cron}' --grace 5s (added in {setUp.TotalSeconds:0} s); {expected.Values.Sum()} scheduled rotations owed up to the firing at {lastBoundary:HH:mm:ss} UTC; a random replica SIGKILLed and restarted 0.5-1 s after both serve, and 0.1-1.5 s into each firing");
 
-await using var replicas = new Replicas(store, 2, schedulerInterval, parallel);
+await using var replicas = new Replicas(store, 2, schedulerInterval, parallel, token, $"/v1/secrets/{watched}");
 await replicas.StartAllAsync();
 var reader = new CredentialReader(replicas, token, [.. names]);
 var watch = new CrossReplicaWatch(replicas, token, watched);
 using var chaos = new CancellationTokenSource();
-var running = new[] { replicas.KillLoopAsync(chaos.Token), reader.RunAsync(chaos.Token), watch.RunAsync(chaos.Token) };
+var running = new[] { replicas.KillLoopAsync(firingSecond, chaos.Token), reader.RunAsync(chaos.Token), watch.RunAsync(int.MaxValue, chaos.Token) };
 var started = DateTimeOffset.UtcNow;
 
 using var admin = RotationCheck.Client(adminToken);
@@ -59,6 +59,13 @@ await chaos.CancelAsync();
 await Task.WhenAll(running);
 await replicas.WaitUntilAllServingAsync();
 var elapsed = DateTimeOffset.UtcNow - started;
+
+// The same cross-replica wake-up with both replicas left running: its latency without restarts and JIT in the way.
+var calmWatch = new CrossReplicaWatch(replicas, token, watched);
+using (var calmLimit = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+{
+    await calmWatch.RunAsync(calmWakes, calmLimit.Token);
+}
 
 var replica = replicas.Serving()[0].Url;
 var (resumed, failedAttempts) = await ReadAuditAsync(admin, replica, ct);
@@ -70,6 +77,7 @@ foreach (var name in names)
 }
 
 var wakes = watch.WakeMs.Order().ToArray();
+var calmWakeMs = calmWatch.WakeMs.Order().ToArray();
 Console.WriteLine();
 Console.WriteLine($"| figure ({elapsed.TotalSeconds:0} s under kills) | value |");
 Console.WriteLine("|---|---|");
@@ -81,13 +89,21 @@ Console.WriteLine($"| replicas SIGKILLed and restarted | {replicas.Kills} |");
 Console.WriteLine($"| rotations a killed replica left pending, finished by the next run | {checks.Sum(c => c.Resumed)} |");
 Console.WriteLine($"| credentials read from the replicas / logged in / failed logins | {reader.Reads} / {reader.Logins} / {reader.FailedLogins} |");
 Console.WriteLine($"| reads cut by a kill (retried on the other replica) / error answers | {reader.CutByKill} / {reader.ErrorAnswers} |");
-Console.WriteLine($"| long-polls on one replica woken by a rotation on the other / missed | {wakes.Length} / {watch.Missed} |");
+Console.WriteLine($"| under kills: long-polls on one replica woken by a rotation through the other / missed / cut by a kill | {wakes.Length} / {watch.Missed} / {watch.CutByKill} |");
 if (wakes.Length > 0)
 {
-    Console.WriteLine($"| time from the rotate request to the other replica's watcher: p50 / p99 / max | {Percentile(wakes, 0.5):0.0} / {Percentile(wakes, 0.99):0.0} / {wakes[^1]:0.0} ms |");
+    Console.WriteLine($"| under kills: rotate request to the other replica's watcher answered, p50 / p99 / max | {Percentile(wakes, 0.5):0.0} / {Percentile(wakes, 0.99):0.0} / {wakes[^1]:0.0} ms |");
 }
 
-var problems = checks.Select(c => c.Problem).OfType<string>().Concat(failedAttempts).Concat(reader.Problems).Concat(watch.Problems).ToList();
+Console.WriteLine($"| after the kills: long-polls woken across replicas / missed | {calmWakeMs.Length} / {calmWatch.Missed} |");
+if (calmWakeMs.Length > 0)
+{
+    Console.WriteLine($"| after the kills: rotate request to the other replica's watcher answered, p50 / p99 / max | {Percentile(calmWakeMs, 0.5):0.0} / {Percentile(calmWakeMs, 0.99):0.0} / {calmWakeMs[^1]:0.0} ms |");
+    var rotateMs = calmWatch.RotateMs.Order().ToArray();
+    Console.WriteLine($"| after the kills: of which the rotation itself (POST …/rotate), p50 / p99 / max | {Percentile(rotateMs, 0.5):0.0} / {Percentile(rotateMs, 0.99):0.0} / {rotateMs[^1]:0.0} ms |");
+}
+
+var problems = checks.Select(c => c.Problem).OfType<string>().Concat(failedAttempts).Concat(reader.Problems).Concat(watch.Problems).Concat(calmWatch.Problems).ToList();
 if (!finished)
 {
     problems.Insert(0, "the rounds did not finish in time");
@@ -99,7 +115,7 @@ foreach (var problem in problems.Take(20))
 }
 
 var ok = finished && problems.Count == 0 && checks.All(c => c.Duplicates == 0 && c.Lost == 0) && reader.FailedLogins == 0 && reader.ErrorAnswers == 0
-    && reader.Logins > 0 && wakes.Length > 0 && watch.Missed == 0;
+    && reader.Logins > 0 && watch.Missed == 0 && calmWakeMs.Length >= calmWakes && calmWatch.Missed == 0;
 Console.WriteLine(ok ? "replicas run: every check passed" : "replicas run: FAILED");
 return ok ? 0 : 1;
 

@@ -9,7 +9,7 @@ namespace PgRotate.Bench.Replicas;
 /// its process is serving (it listens on a free port and says which); a replica killed with SIGKILL is started again
 /// at once in the same slot, on whatever port is free then.
 /// </summary>
-internal sealed partial class Replicas(SharedStore store, int count, string schedulerInterval, int parallel) : IAsyncDisposable
+internal sealed partial class Replicas(SharedStore store, int count, string schedulerInterval, int parallel, string warmUpToken, string warmUpPath) : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
 
@@ -61,15 +61,26 @@ internal sealed partial class Replicas(SharedStore store, int count, string sche
     /// Until cancelled: once every replica is serving, wait 0.5 to 1 s, SIGKILL one of them (chosen at random) and start
     /// it again at once. A replica takes a moment to start, so killing only while the other one serves keeps the store
     /// from going without a replica for long, and leaves the other replica to finish what the killed one was doing.
+    /// When the secrets fire (at <paramref name="firingSecond"/> of each minute) within the next few seconds, the kill
+    /// waits for that and comes 0.1 to 1.5 s into the firing instead, while the replicas are busy rotating.
     /// </summary>
-    public async Task KillLoopAsync(CancellationToken cancellationToken)
+    public async Task KillLoopAsync(int firingSecond, CancellationToken cancellationToken)
     {
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 await WaitUntilAllServingAsync().WaitAsync(cancellationToken);
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(500, 1000)), cancellationToken);
+                var pause = TimeSpan.FromMilliseconds(Random.Shared.Next(500, 1000));
+                var now = DateTimeOffset.UtcNow;
+                var firing = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, firingSecond, TimeSpan.Zero);
+                firing = firing <= now ? firing.AddMinutes(1) : firing;
+                if (firing - now < pause + TimeSpan.FromSeconds(4))
+                {
+                    pause = firing - now + TimeSpan.FromMilliseconds(Random.Shared.Next(100, 1500));
+                }
+
+                await Task.Delay(pause, cancellationToken);
                 await KillAndRestartAsync(Random.Shared.Next(_slots.Length));
             }
         }
@@ -139,6 +150,7 @@ internal sealed partial class Replicas(SharedStore store, int count, string sche
         }
 
         var url = new Uri(ServingOn().Match(line).Groups[1].Value.TrimEnd(','));
+        await WarmUpAsync(url);
         lock (_gate)
         {
             // Killed again before it said where it listens: the slot already belongs to the next process.
@@ -146,6 +158,25 @@ internal sealed partial class Replicas(SharedStore store, int count, string sche
             {
                 _slots[index].Url = url;
             }
+        }
+    }
+
+    /// <summary>
+    /// A replica counts as serving once it has answered the requests the run makes (a credential, the metrics): the
+    /// first answer of each costs its JIT, which would otherwise be timed as if it were a wake-up.
+    /// </summary>
+    private async Task WarmUpAsync(Uri url)
+    {
+        using var http = new HttpClient { BaseAddress = url, Timeout = StartTimeout };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", warmUpToken);
+        try
+        {
+            (await http.GetAsync(warmUpPath)).Dispose();
+            (await http.GetAsync("/metrics")).Dispose();
+        }
+        catch (HttpRequestException)
+        {
+            // Killed meanwhile: the slot already belongs to the next process.
         }
     }
 
