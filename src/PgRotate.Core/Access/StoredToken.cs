@@ -16,7 +16,7 @@ public sealed record StoredToken(
     /// <summary>The first bytes of the hash in hex, what the store looks a presented token up by (see <see cref="TokenHashes.Hint"/>).</summary>
     public string Hint => TokenHashes.Hint(Hash);
 
-    public bool IsExpired(DateTimeOffset now) => ExpiresAt is { } end && end <= now;
+    internal bool IsExpired(DateTimeOffset now) => ExpiresAt is { } end && end <= now;
 
-    public bool IsRevoked => RevokedAt is not null;
+    internal bool IsRevoked => RevokedAt is not null;
 }

@@ -20,9 +20,9 @@ public sealed record Schedule
     /// <summary>The stored form: <c>every 30d</c> or the cron expression.</summary>
     public string Text { get; }
 
-    public TimeSpan? Interval { get; }
+    internal TimeSpan? Interval { get; }
 
-    public static Schedule Every(TimeSpan interval)
+    internal static Schedule Every(TimeSpan interval)
     {
         if (interval < Bounds.MinInterval)
         {
@@ -37,7 +37,7 @@ public sealed record Schedule
         return new Schedule(EveryPrefix + Durations.Format(interval), interval, null);
     }
 
-    public static Schedule Cron(string expression)
+    internal static Schedule Cron(string expression)
     {
         try
         {
@@ -63,7 +63,7 @@ public sealed record Schedule
     /// break: the secret must still be listed and fixed with 'secret update'; a rotation checks it first
     /// (<see cref="NextAfter"/> refuses a time past the year 9999).
     /// </summary>
-    public static Schedule Parse(string stored)
+    internal static Schedule Parse(string stored)
     {
         if (stored.StartsWith(EveryPrefix, StringComparison.Ordinal))
         {
@@ -82,7 +82,7 @@ public sealed record Schedule
     }
 
     /// <summary>The first rotation time strictly after <paramref name="after"/>.</summary>
-    public DateTimeOffset NextAfter(DateTimeOffset after)
+    internal DateTimeOffset NextAfter(DateTimeOffset after)
     {
         if (Interval is { } interval)
         {
@@ -100,7 +100,7 @@ public sealed record Schedule
     /// for 30 February never does) and returns the shortest gap between two runs: the interval, or for a cron expression
     /// the shortest gap among its next 1,000 runs within that horizon (a run that never comes again counts as the horizon).
     /// </summary>
-    public TimeSpan ShortestGap(DateTimeOffset now)
+    internal TimeSpan ShortestGap(DateTimeOffset now)
     {
         if (Interval is { } interval)
         {
