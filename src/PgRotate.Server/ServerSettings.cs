@@ -24,14 +24,14 @@ public sealed record ServerSettings
     public int SchedulerParallel { get; init; } = 4;
 
     /// <summary>The largest request body accepted; the only body the API reads is a rotation's few options.</summary>
-    public long MaxRequestBodyBytes { get; init; } = 16 * 1024;
+    internal long MaxRequestBodyBytes { get; init; } = 16 * 1024;
 
     /// <summary>Failed authentications one address may make per minute before it is answered 429.</summary>
-    public int AuthFailuresPerMinute { get; init; } = 20;
+    internal int AuthFailuresPerMinute { get; init; } = 20;
 
     /// <summary>The longest <c>timeout</c> of a long-poll.</summary>
-    public TimeSpan MaxWait { get; init; } = TimeSpan.FromMinutes(5);
+    internal TimeSpan MaxWait { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How long a rotation asked for through the API waits for another process rotating the same secret.</summary>
-    public TimeSpan RotationLockWait { get; init; } = TimeSpan.FromSeconds(30);
+    internal TimeSpan RotationLockWait { get; init; } = TimeSpan.FromSeconds(30);
 }
