@@ -11,7 +11,7 @@ public sealed partial record PostgresBinaries(string BinDir, int MajorVersion, s
     /// <summary>
     /// The folder named by <see cref="BinDirVariable"/>, else the newest /usr/lib/postgresql/N/bin that has initdb.
     /// </summary>
-    public static Task<PostgresBinaries> LocateAsync(string? binDir, CancellationToken cancellationToken)
+    internal static Task<PostgresBinaries> LocateAsync(string? binDir, CancellationToken cancellationToken)
     {
         binDir ??= Environment.GetEnvironmentVariable(BinDirVariable);
         if (string.IsNullOrWhiteSpace(binDir))
@@ -46,7 +46,7 @@ public sealed partial record PostgresBinaries(string BinDir, int MajorVersion, s
         return new PostgresBinaries(binDir, int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), text);
     }
 
-    public string Program(string name) => Path.Combine(BinDir, name);
+    internal string Program(string name) => Path.Combine(BinDir, name);
 
     [GeneratedRegex(@"\(PostgreSQL\) (\d+)")]
     private static partial Regex VersionPattern();

@@ -37,12 +37,12 @@ public sealed class ThrowawayCluster : IAsyncDisposable
     }
 
     public PostgresBinaries Binaries { get; }
-    public int MajorVersion => Binaries.MajorVersion;
+    internal int MajorVersion => Binaries.MajorVersion;
     public string Host => "127.0.0.1";
     public int Port { get; private set; }
     public SecretText SuperuserPassword { get; }
     public string DataDirectory => Path.Combine(_root, "data");
-    public string LogFile => Path.Combine(_root, "server.log");
+    internal string LogFile => Path.Combine(_root, "server.log");
 
     /// <summary>
     /// A folder for the owner's own throwaway files (a demo store, say), removed with the cluster: also by the
@@ -54,7 +54,7 @@ public sealed class ThrowawayCluster : IAsyncDisposable
     public static Task<ThrowawayCluster> StartAsync(string? binDir = null, CancellationToken cancellationToken = default) =>
         StartAsync(binDir, new ThrowawayClusterOptions(), cancellationToken);
 
-    public static async Task<ThrowawayCluster> StartAsync(string? binDir, ThrowawayClusterOptions options, CancellationToken cancellationToken = default)
+    internal static async Task<ThrowawayCluster> StartAsync(string? binDir, ThrowawayClusterOptions options, CancellationToken cancellationToken = default)
     {
         var binaries = await PostgresBinaries.LocateAsync(binDir, cancellationToken).ConfigureAwait(false);
         var root = Directory.CreateTempSubdirectory("pgrotate-pg-").FullName;
@@ -111,7 +111,7 @@ public sealed class ThrowawayCluster : IAsyncDisposable
     }
 
     /// <summary>Stops the server (fast shutdown: sessions are terminated) and keeps the data folder.</summary>
-    public Task StopAsync(CancellationToken cancellationToken = default) =>
+    internal Task StopAsync(CancellationToken cancellationToken = default) =>
         RunAsServiceUserAsync(Binaries.Program("pg_ctl"), ["stop", "-D", DataDirectory, "-m", "fast", "-w"], cancellationToken);
 
     public Task StartAsync(CancellationToken cancellationToken = default) => StartServerAsync(cancellationToken);

@@ -11,7 +11,7 @@ namespace PgRotate.Server;
 /// </summary>
 public sealed record ListenAddress(bool Https, IPAddress Address, int Port)
 {
-    public bool IsLoopback => IPAddress.IsLoopback(Address);
+    internal bool IsLoopback => IPAddress.IsLoopback(Address);
 
     public static ListenAddress Parse(string text, bool tls)
     {

@@ -24,27 +24,27 @@ public sealed record ServerSettings
     public int SchedulerParallel { get; init; } = 4;
 
     /// <summary>The largest request body accepted; the only body the API reads is a rotation's few options.</summary>
-    public long MaxRequestBodyBytes { get; init; } = 16 * 1024;
+    internal long MaxRequestBodyBytes { get; init; } = 16 * 1024;
 
     /// <summary>Failed authentications one address may make per minute before it is answered 429.</summary>
-    public int AuthFailuresPerMinute { get; init; } = 20;
+    internal int AuthFailuresPerMinute { get; init; } = 20;
 
     /// <summary>The longest <c>timeout</c> of a long-poll.</summary>
-    public TimeSpan MaxWait { get; init; } = TimeSpan.FromMinutes(5);
+    internal TimeSpan MaxWait { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How long a rotation asked for through the API waits for another process rotating the same secret.</summary>
-    public TimeSpan RotationLockWait { get; init; } = TimeSpan.FromSeconds(30);
+    internal TimeSpan RotationLockWait { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// How long an accepted token is trusted without asking the store again: a token revoked by another process
     /// (<c>pgrotate token revoke</c>) is refused at the latest this long after the revocation.
     /// </summary>
-    public TimeSpan TokenCacheTime { get; init; } = TimeSpan.FromSeconds(10);
+    internal TimeSpan TokenCacheTime { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// How long a credential's answer is kept without asking the store again. Rotations (this server's own and, through
     /// the store's change feed, everyone else's) drop it at once; the bound is for what the feed does not signal, such as
     /// a target moved to another host by <c>pgrotate target update</c>.
     /// </summary>
-    public TimeSpan CredentialCacheTime { get; init; } = TimeSpan.FromSeconds(5);
+    internal TimeSpan CredentialCacheTime { get; init; } = TimeSpan.FromSeconds(5);
 }

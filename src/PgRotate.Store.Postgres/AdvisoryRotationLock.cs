@@ -24,7 +24,7 @@ namespace PgRotate.Store.Postgres;
 /// server noticing the dead connection (tcp_keepalives_idle and friends on the server); a killed process's socket
 /// closes at once.
 /// </remarks>
-public sealed class AdvisoryRotationLock : IRotationLock, IAsyncDisposable
+internal sealed class AdvisoryRotationLock : IRotationLock, IAsyncDisposable
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 

@@ -120,7 +120,7 @@ public sealed partial class PostgresSecretStore : ISecretStore
     }
 
     /// <summary>Opens an existing store: it must exist, and the key must be its own, before a migration runs.</summary>
-    public static async Task<PostgresSecretStore> OpenAsync(PostgresStoreConnection connection, MasterKey key, TimeProvider time, string? actor, CancellationToken cancellationToken)
+    internal static async Task<PostgresSecretStore> OpenAsync(PostgresStoreConnection connection, MasterKey key, TimeProvider time, string? actor, CancellationToken cancellationToken)
     {
         var store = new PostgresSecretStore(connection, key, time, actor);
         try

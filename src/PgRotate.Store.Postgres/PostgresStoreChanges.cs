@@ -13,7 +13,7 @@ namespace PgRotate.Store.Postgres;
 /// connection drops it is opened again with a growing pause, and watchers get null: notifications sent while it was
 /// down are lost, so they re-read everything.
 /// </summary>
-public sealed class PostgresStoreChanges : IStoreChanges
+internal sealed class PostgresStoreChanges : IStoreChanges
 {
     /// <summary>How long the listening connection may sit idle before a query proves it is still there.</summary>
     public static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(30);

@@ -39,10 +39,10 @@ public sealed class PostgresStoreConnection
     }
 
     /// <summary>The schema holding the store's tables.</summary>
-    public string Schema { get; }
+    internal string Schema { get; }
 
     /// <summary>"host:port/database, schema S": for messages; never holds the password.</summary>
-    public string Description { get; }
+    internal string Description { get; }
 
     /// <summary>
     /// Reads a store location. <paramref name="environment"/> looks up <see cref="PasswordVariable"/>. Error messages

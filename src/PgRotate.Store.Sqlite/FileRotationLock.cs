@@ -17,7 +17,7 @@ namespace PgRotate.Store.Sqlite;
 /// nobody else; it is created 0700. Otherwise another local user could pre-create it, or plant symbolic links in it,
 /// and make pgrotate (often root) create or truncate files where they choose, or squat a lock to block rotations.
 /// </remarks>
-public sealed class FileRotationLock(string folder, TimeProvider time) : IRotationLock
+internal sealed class FileRotationLock(string folder, TimeProvider time) : IRotationLock
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 

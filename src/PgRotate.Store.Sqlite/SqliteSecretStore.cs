@@ -54,7 +54,7 @@ public sealed partial class SqliteSecretStore : ISecretStore
         Actor = actor;
     }
 
-    public string Path { get; }
+    internal string Path { get; }
 
     public ISecretStore WithActor(string? actor) => new SqliteSecretStore(this, actor);
 
@@ -115,7 +115,7 @@ public sealed partial class SqliteSecretStore : ISecretStore
     }
 
     /// <summary>Opens an existing store, checking integrity and the master key first.</summary>
-    public static async Task<SqliteSecretStore> OpenAsync(string path, MasterKey key, TimeProvider time, string? actor, CancellationToken cancellationToken)
+    internal static async Task<SqliteSecretStore> OpenAsync(string path, MasterKey key, TimeProvider time, string? actor, CancellationToken cancellationToken)
     {
         EnsureExists(path);
         await CheckHeaderAsync(path, cancellationToken).ConfigureAwait(false);
@@ -149,7 +149,7 @@ public sealed partial class SqliteSecretStore : ISecretStore
         return store;
     }
 
-    public static void EnsureExists(string path)
+    internal static void EnsureExists(string path)
     {
         if (!File.Exists(path))
         {

@@ -3,7 +3,7 @@ namespace PgRotate.Access;
 /// <summary>Everything one token is granted: the union of its policies.</summary>
 public sealed class AccessPolicy(IReadOnlyList<TokenPolicy> policies)
 {
-    public IReadOnlyList<TokenPolicy> Policies => policies;
+    internal IReadOnlyList<TokenPolicy> Policies => policies;
 
     public bool Allows(Capability capability, string secret) => policies.Any(p => p.Allows(capability, secret));
 

@@ -18,5 +18,5 @@ public sealed record StoredToken(
 
     public bool IsExpired(DateTimeOffset now) => ExpiresAt is { } end && end <= now;
 
-    public bool IsRevoked => RevokedAt is not null;
+    internal bool IsRevoked => RevokedAt is not null;
 }

@@ -35,7 +35,7 @@ public sealed partial record TokenPolicy(Capability Capability, string Pattern)
     }
 
     /// <summary>Whether this grant lets its holder do <paramref name="wanted"/> to <paramref name="secret"/>.</summary>
-    public bool Allows(Capability wanted, string secret) =>
+    internal bool Allows(Capability wanted, string secret) =>
         (Capability == wanted || Capability == Capability.Admin) && Matches(Pattern, secret);
 
     public override string ToString() => $"{Capability.WireName()}:{Pattern}";

@@ -7,7 +7,7 @@ namespace PgRotate.Audit;
 /// </summary>
 public sealed record AuditHead(long Sequence, string Hash)
 {
-    public static AuditHead Empty { get; } = new(0, AuditChain.Genesis);
+    internal static AuditHead Empty { get; } = new(0, AuditChain.Genesis);
 
     /// <summary>How the head is kept in a store's meta table: "sequence:hash".</summary>
     public string Format() => $"{Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)}:{Hash}";

@@ -20,7 +20,7 @@ public sealed record Credential(
     DateTimeOffset? RotatedAt,
     DateTimeOffset? ValidUntil)
 {
-    public ClientTls Tls { get; init; } = ClientTls.None;
+    internal ClientTls Tls { get; init; } = ClientTls.None;
 
     public static Credential From(Secret secret, Target target, SecretVersion version) =>
         new(secret.Name, version.Username, version.Password, target.Host, target.Port, target.Database, version.Number, version.Stage,

@@ -203,7 +203,7 @@ public sealed class MasterKey : IDisposable
         $"no master key: the key file {path} does not exist; restore it from your backup (or point --key-file at it) or set {EnvironmentVariable}. "
         + "A new key cannot open this store, so 'pgrotate init' is no way out";
 
-    public string ToBase64() => Convert.ToBase64String(Bytes);
+    internal string ToBase64() => Convert.ToBase64String(Bytes);
 
     public override string ToString() => $"MasterKey(id {KeyId})";
 

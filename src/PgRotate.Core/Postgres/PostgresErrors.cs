@@ -70,14 +70,14 @@ public static partial class PostgresErrors
     /// host's failure in an AggregateException; this is the first host's, which says what went wrong. Otherwise the
     /// exception itself.
     /// </summary>
-    public static Exception FirstHostFailure(Exception exception) =>
+    internal static Exception FirstHostFailure(Exception exception) =>
         exception is NpgsqlException { InnerException: AggregateException { InnerExceptions: [var first, ..] } } ? first : exception;
 
     /// <summary>
     /// The authentication method Npgsql refused because <see cref="TargetConnector.RequireAuth"/> does not allow it
     /// ("Password", "MD5", "GSS", "SSPI"), or null. Npgsql reports this only in its message text, so that is read here.
     /// </summary>
-    public static string? RefusedAuthenticationMethod(Exception exception) =>
+    internal static string? RefusedAuthenticationMethod(Exception exception) =>
         exception is NpgsqlException and not PostgresException && RefusedMethodPattern().Match(exception.Message) is { Success: true } match
             ? match.Groups[1].Value
             : null;
@@ -90,7 +90,7 @@ public static partial class PostgresErrors
     };
 
     /// <summary>True for failures worth retrying: the server restarting, a dropped connection, a concurrent role update.</summary>
-    public static bool IsTransient(Exception exception) => exception switch
+    internal static bool IsTransient(Exception exception) => exception switch
     {
         PostgresException pg => pg.IsTransient || pg.SqlState is PostgresErrorCodes.InternalError /* tuple concurrently updated */
             or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.AdminShutdown

@@ -26,7 +26,7 @@ public readonly record struct RoleName
     public string Value { get; }
 
     /// <summary>The name quoted as an SQL identifier.</summary>
-    public string Quoted => Sql.Identifier(Value);
+    internal string Quoted => Sql.Identifier(Value);
 
     public static RoleName Parse(string? text, string what = "role name", int maxBytes = MaxBytes)
     {

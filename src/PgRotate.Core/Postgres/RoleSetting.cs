@@ -10,7 +10,7 @@ namespace PgRotate.Postgres;
 /// role's settings only to sessions that log in as that role, never to a role taken on with SET ROLE, so a setting on
 /// an adopted application role must be copied to the logins that replace it.
 /// </summary>
-public sealed record RoleSetting(string? Database, string Name, string Value)
+internal sealed record RoleSetting(string? Database, string Name, string Value)
 {
     /// <summary>
     /// Settings whose value is a list of names, stored with each element quoted as an identifier where needed
@@ -24,22 +24,22 @@ public sealed record RoleSetting(string? Database, string Name, string Value)
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>A pg_db_role_setting.setconfig entry, <c>name=value</c>.</summary>
-    public static RoleSetting FromCatalog(string? database, string entry)
+    internal static RoleSetting FromCatalog(string? database, string entry)
     {
         var equals = entry.IndexOf('=', StringComparison.Ordinal);
         return equals < 0 ? new RoleSetting(database, entry, "") : new RoleSetting(database, entry[..equals], entry[(equals + 1)..]);
     }
 
     /// <summary>The login-time <c>role</c> setting, which is the pattern's own business, not the application's.</summary>
-    public bool IsRole => Name.Equals("role", StringComparison.OrdinalIgnoreCase);
+    internal bool IsRole => Name.Equals("role", StringComparison.OrdinalIgnoreCase);
 
-    public bool IsList => ListSettings.Contains(Name);
+    internal bool IsList => ListSettings.Contains(Name);
 
     /// <summary>
     /// The elements of a list setting's stored value, unquoted: elements are separated by commas, and one in double
     /// quotes may hold anything, with <c>""</c> for a quote. Null when the value does not parse as such a list.
     /// </summary>
-    public IReadOnlyList<string>? ListElements()
+    internal IReadOnlyList<string>? ListElements()
     {
         var elements = new List<string>();
         var i = 0;
@@ -117,7 +117,7 @@ public sealed record RoleSetting(string? Database, string Name, string Value)
     }
 
     /// <summary>Renders <c>name = value</c> for <c>ALTER ROLE … SET</c>: the name quoted part by part, the value as literals.</summary>
-    public string SetClause()
+    internal string SetClause()
     {
         var parts = Name.Split('.');
         if (parts.Any(p => p.Length == 0 || !(char.IsAsciiLetter(p[0]) || p[0] == '_') || !p.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '$')))

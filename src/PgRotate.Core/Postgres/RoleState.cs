@@ -5,7 +5,7 @@ namespace PgRotate.Postgres;
 /// <see cref="CanCreateRole"/>, <see cref="Replication"/> and <see cref="BypassRls"/> are the attributes that make a
 /// role too powerful to hand to an application: pgrotate never manages such a role.
 /// </summary>
-public sealed record RoleState(
+internal sealed record RoleState(
     string Name,
     bool CanLogin,
     bool IsSuperuser,
@@ -18,23 +18,23 @@ public sealed record RoleState(
     IReadOnlyList<RoleSetting>? DatabaseSettings = null)
 {
     /// <summary>The login-time <c>role</c> setting (<c>ALTER ROLE … SET role</c>), or null.</summary>
-    public string? DefaultRole => Settings.FirstOrDefault(s => s.StartsWith("role=", StringComparison.Ordinal))?["role=".Length..];
+    internal string? DefaultRole => Settings.FirstOrDefault(s => s.StartsWith("role=", StringComparison.Ordinal))?["role=".Length..];
 
     /// <summary>Settings other than <c>role</c>, which should be identical on the two alternating logins.</summary>
-    public IEnumerable<string> OtherSettings => Settings.Where(s => !s.StartsWith("role=", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+    internal IEnumerable<string> OtherSettings => Settings.Where(s => !s.StartsWith("role=", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
 
     /// <summary>
     /// Every setting the role carries except <c>role</c>: those that apply in all databases, then those of single
     /// databases (<see cref="DatabaseSettings"/>). What sessions logging in as this role get.
     /// </summary>
-    public IReadOnlyList<RoleSetting> SettingsBeyondRole =>
+    internal IReadOnlyList<RoleSetting> SettingsBeyondRole =>
     [
         .. Settings.Select(s => RoleSetting.FromCatalog(null, s)).Concat(DatabaseSettings ?? []).Where(s => !s.IsRole)
             .OrderBy(s => s.Database, StringComparer.Ordinal).ThenBy(s => s.Name, StringComparer.Ordinal),
     ];
 
     /// <summary>The attributes that rule a role out of pgrotate's hands, as PostgreSQL spells them; empty when none.</summary>
-    public IReadOnlyList<string> PowerfulAttributes =>
+    internal IReadOnlyList<string> PowerfulAttributes =>
     [
         .. IsSuperuser ? ["SUPERUSER"] : Array.Empty<string>(),
         .. CanCreateRole ? ["CREATEROLE"] : Array.Empty<string>(),

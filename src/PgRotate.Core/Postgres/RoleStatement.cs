@@ -6,7 +6,7 @@ namespace PgRotate.Postgres;
 /// </summary>
 public sealed record RoleStatement(string Text, string Display)
 {
-    public static RoleStatement Plain(string text) => new(text, text);
+    internal static RoleStatement Plain(string text) => new(text, text);
 
     public override string ToString() => Display;
 }

@@ -15,7 +15,7 @@ public static class Sql
     /// A string literal for a utility statement. Refuses backslashes and control characters so that the result means
     /// the same whatever <c>standard_conforming_strings</c> says.
     /// </summary>
-    public static string Literal(string value)
+    internal static string Literal(string value)
     {
         if (value.Any(c => c == '\\' || char.IsControl(c)))
         {

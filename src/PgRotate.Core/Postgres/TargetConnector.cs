@@ -117,7 +117,7 @@ public sealed class TargetConnector : IAsyncDisposable
     /// A new admin login that also tells whether the server asked for the password (with <see cref="RequireAuth"/> only
     /// SCRAM can ask), for 'target check' to report the authentication method honestly.
     /// </summary>
-    public async Task<(NpgsqlConnection Connection, bool PasswordRequested)> OpenAdminObservedAsync(
+    internal async Task<(NpgsqlConnection Connection, bool PasswordRequested)> OpenAdminObservedAsync(
         Target target, ChannelBinding? channelBinding, CancellationToken cancellationToken)
     {
         var requested = new StrongBox<bool>();
@@ -154,7 +154,7 @@ public sealed class TargetConnector : IAsyncDisposable
     }
 
     /// <summary>Whether an admin login with channel binding required (SCRAM-SHA-256-PLUS) succeeds.</summary>
-    public async Task<bool> AcceptsChannelBindingAsync(Target target, CancellationToken cancellationToken)
+    internal async Task<bool> AcceptsChannelBindingAsync(Target target, CancellationToken cancellationToken)
     {
         try
         {
@@ -174,7 +174,7 @@ public sealed class TargetConnector : IAsyncDisposable
     /// successful login proves nothing about a credential. The refused attempt leaves one "password authentication
     /// failed" line in the server log.
     /// </summary>
-    public async Task<bool> AcceptsWrongPasswordAsync(Target target, CancellationToken cancellationToken)
+    internal async Task<bool> AcceptsWrongPasswordAsync(Target target, CancellationToken cancellationToken)
     {
         var source = Build(target.ConnectionString, target.Username, PasswordGenerator.Generate(), null, pooling: false);
         await using var closeSource = source.ConfigureAwait(false);
@@ -198,7 +198,7 @@ public sealed class TargetConnector : IAsyncDisposable
     }
 
     /// <summary>Forgets pooled admin connections of a target (after its admin password changed).</summary>
-    public async Task ResetAsync(Target target)
+    internal async Task ResetAsync(Target target)
     {
         foreach (var key in _adminSources.Keys.Where(k => k.StartsWith(target.Name + "\n", StringComparison.Ordinal)).ToList())
         {
@@ -213,7 +213,7 @@ public sealed class TargetConnector : IAsyncDisposable
     /// Skip the DISCARD ALL a pooled connection otherwise sends when reused: pgrotate's admin sessions change no session
     /// state (every statement commits or rolls back), so it would be a wasted round of server work per step.
     /// </param>
-    public static NpgsqlDataSource Build(string connectionString, string username, SecretText password, string? database, bool pooling, bool noResetOnClose = false)
+    internal static NpgsqlDataSource Build(string connectionString, string username, SecretText password, string? database, bool pooling, bool noResetOnClose = false)
     {
         var builder = CreateBuilder(connectionString, username, database, pooling, noResetOnClose);
         builder.ConnectionStringBuilder.Password = password.Reveal();

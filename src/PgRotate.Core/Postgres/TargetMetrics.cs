@@ -29,7 +29,7 @@ public static class TargetMetrics
         Duration.Record(elapsed.TotalSeconds, tags);
     }
 
-    public static string Name(TargetOperation operation) => operation switch
+    internal static string Name(TargetOperation operation) => operation switch
     {
         TargetOperation.SetPassword => "set_password",
         TargetOperation.SetOwnPassword => "set_own_password",

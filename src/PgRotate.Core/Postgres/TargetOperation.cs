@@ -1,7 +1,7 @@
 namespace PgRotate.Postgres;
 
 /// <summary>The kinds of thing <see cref="TargetOperations"/> does to a target, as metrics and logs name them.</summary>
-public enum TargetOperation
+internal enum TargetOperation
 {
     SetPassword,
     SetOwnPassword,

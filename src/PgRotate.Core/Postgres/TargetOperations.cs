@@ -30,7 +30,7 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
     /// Gives <paramref name="login"/> a new password, LOGIN and an expiry in one statement (a new password does not reset
     /// an old VALID UNTIL); null <paramref name="validUntil"/> is no expiry.
     /// </summary>
-    public Task SetPasswordAsync(Target target, RoleName login, SecretText password, DateTimeOffset? validUntil, CancellationToken cancellationToken) =>
+    internal Task SetPasswordAsync(Target target, RoleName login, SecretText password, DateTimeOffset? validUntil, CancellationToken cancellationToken) =>
         RunAsync(target, TargetOperation.SetPassword, async (connection, ct) =>
         {
             var iterations = await ScramIterationsAsync(target, connection, ct).ConfigureAwait(false);
@@ -39,7 +39,7 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
         }, cancellationToken);
 
     /// <summary>The admin role's own password: the one change any role may make to itself.</summary>
-    public Task SetOwnPasswordAsync(Target target, SecretText password, CancellationToken cancellationToken) =>
+    internal Task SetOwnPasswordAsync(Target target, SecretText password, CancellationToken cancellationToken) =>
         RunAsync(target, TargetOperation.SetOwnPassword, async (connection, ct) =>
         {
             var iterations = await ScramIterationsAsync(target, connection, ct).ConfigureAwait(false);
@@ -48,7 +48,7 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
         }, cancellationToken);
 
     /// <summary>The login's VALID UNTIL, which PostgreSQL itself enforces at every password login.</summary>
-    public Task ExpireAsync(Target target, RoleName login, DateTimeOffset validUntil, CancellationToken cancellationToken) =>
+    internal Task ExpireAsync(Target target, RoleName login, DateTimeOffset validUntil, CancellationToken cancellationToken) =>
         RunAsync(target, TargetOperation.Expire, async (connection, ct) =>
         {
             await ExecuteAsync(connection, target, RoleSql.Expire(login, validUntil), ct).ConfigureAwait(false);
@@ -59,7 +59,7 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
     /// Runs planned role statements (create, grant, settings, NOLOGIN, drop …) in one transaction: all of them happen,
     /// or none.
     /// </summary>
-    public Task ApplyAsync(Target target, IReadOnlyList<RoleStatement> statements, CancellationToken cancellationToken) =>
+    internal Task ApplyAsync(Target target, IReadOnlyList<RoleStatement> statements, CancellationToken cancellationToken) =>
         statements.Count == 0
             ? Task.CompletedTask
             : RunAsync(target, TargetOperation.Apply, async (connection, ct) =>
@@ -89,7 +89,7 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
     /// Ends every session of <paramref name="logins"/> but this one, waiting up to 5 s for each to go; returns how many
     /// ended. A refusal says which GRANT allows it.
     /// </summary>
-    public Task<int> TerminateSessionsAsync(Target target, IReadOnlyList<RoleName> logins, CancellationToken cancellationToken) =>
+    internal Task<int> TerminateSessionsAsync(Target target, IReadOnlyList<RoleName> logins, CancellationToken cancellationToken) =>
         logins.Count == 0
             ? Task.FromResult(0)
             : RunAsync(target, TargetOperation.TerminateSessions, async (connection, ct) =>
@@ -109,7 +109,7 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
             }, cancellationToken);
 
     /// <summary>Whether the admin role may end other roles' sessions (superuser or pg_signal_backend).</summary>
-    public Task<bool> MayTerminateSessionsAsync(Target target, CancellationToken cancellationToken) =>
+    internal Task<bool> MayTerminateSessionsAsync(Target target, CancellationToken cancellationToken) =>
         RunAsync(target, TargetOperation.ReadSettings, async (connection, ct) =>
         {
             var command = new NpgsqlCommand(
@@ -119,7 +119,7 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
         }, cancellationToken);
 
     /// <summary>The server's <c>scram_iterations</c> (16+; 4096 before), remembered for a few minutes per target.</summary>
-    public Task<int> ScramIterationsAsync(Target target, CancellationToken cancellationToken) =>
+    internal Task<int> ScramIterationsAsync(Target target, CancellationToken cancellationToken) =>
         RunAsync(target, TargetOperation.ReadSettings, (connection, ct) => ScramIterationsAsync(target, connection, ct), cancellationToken);
 
     /// <summary>The server's version as <c>server_version_num</c> (e.g. 150004).</summary>
@@ -131,7 +131,7 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
     /// acting as <paramref name="expectedCurrentUser"/>, then runs <paramref name="checkSql"/> read-only. A failure is a
     /// <see cref="ErrorCode.RotationFailed"/> (or the login's own error: authentication, unreachable …).
     /// </summary>
-    public Task TestLoginAsync(Target target, string username, SecretText password, string expectedCurrentUser, string? checkSql, CancellationToken cancellationToken) =>
+    internal Task TestLoginAsync(Target target, string username, SecretText password, string expectedCurrentUser, string? checkSql, CancellationToken cancellationToken) =>
         MeasureAsync(target, TargetOperation.TestLogin, async ct =>
         {
             var connection = await connector.OpenAsAsync(target, username, password, ct).ConfigureAwait(false);
@@ -141,7 +141,7 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
         }, cancellationToken);
 
     /// <summary>Whether <paramref name="username"/> logs in with <paramref name="password"/>; false only when the server refuses the password.</summary>
-    public Task<bool> LogsInAsync(Target target, string username, SecretText password, CancellationToken cancellationToken) =>
+    internal Task<bool> LogsInAsync(Target target, string username, SecretText password, CancellationToken cancellationToken) =>
         MeasureAsync(target, TargetOperation.TestLogin, async ct =>
         {
             try
@@ -210,7 +210,7 @@ public sealed class TargetOperations(TargetConnector connector, TimeProvider tim
     /// The <c>scram_iterations</c> that <paramref name="connection"/>'s session hashes with (16+), so our verifiers cost
     /// what the DBA chose; 4096 before 16, which has no such setting.
     /// </summary>
-    public static async Task<int> ReadScramIterationsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    internal static async Task<int> ReadScramIterationsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         var command = new NpgsqlCommand("SELECT current_setting('scram_iterations', true)", connection);
         await using var closeCommand = command.ConfigureAwait(false);

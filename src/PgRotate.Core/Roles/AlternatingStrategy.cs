@@ -11,22 +11,22 @@ namespace PgRotate.Roles;
 /// </summary>
 internal sealed class AlternatingStrategy : RotationStrategy
 {
-    public override Strategy Kind => Strategy.Alternating;
+    internal override Strategy Kind => Strategy.Alternating;
 
     public override IReadOnlyList<RoleName> ManagedRoles(Secret secret) => [secret.Group, .. secret.Logins];
 
-    public override RoleName NextLogin(Secret secret, string currentLogin) =>
+    internal override RoleName NextLogin(Secret secret, string currentLogin) =>
         string.Equals(currentLogin, secret.LoginA.Value, StringComparison.Ordinal) ? secret.LoginB!.Value : secret.LoginA;
 
-    public override RoleName ActsAs(Secret secret) => secret.Group;
+    internal override RoleName ActsAs(Secret secret) => secret.Group;
 
-    public override bool KeepsPrevious => true;
+    internal override bool KeepsPrevious => true;
 
-    public override bool ReplacesCurrentInPlace => false;
+    internal override bool ReplacesCurrentInPlace => false;
 
     public override bool GroupIsTheLogin => false;
 
-    public override (RoleName LoginA, RoleName? LoginB) LoginsFor(RoleName group, string? loginA, string? loginB)
+    internal override (RoleName LoginA, RoleName? LoginB) LoginsFor(RoleName group, string? loginA, string? loginB)
     {
         var a = RoleName.Parse(loginA ?? group.Value + "_a", "login role name");
         var b = RoleName.Parse(loginB ?? group.Value + "_b", "login role name");
@@ -38,19 +38,19 @@ internal sealed class AlternatingStrategy : RotationStrategy
         return (a, b);
     }
 
-    public override bool DerivesLoginNames(string? loginA, string? loginB) => loginA is null || loginB is null;
+    internal override bool DerivesLoginNames(string? loginA, string? loginB) => loginA is null || loginB is null;
 
-    public override RoleStatement? RecreateGroup(Secret secret) => RoleSql.CreateGroup(secret.Group);
+    internal override RoleStatement? RecreateGroup(Secret secret) => RoleSql.CreateGroup(secret.Group);
 
     /// <summary>The failed login is expired at once; the current one is another role and keeps working.</summary>
-    public override Task UndoFailedTestAsync(TargetOperations operations, Target target, SecretVersion pending, SecretVersion current, CancellationToken cancellationToken) =>
+    internal override Task UndoFailedTestAsync(TargetOperations operations, Target target, SecretVersion pending, SecretVersion current, CancellationToken cancellationToken) =>
         operations.ExpireAsync(target, RoleName.Parse(pending.Username), RoleSql.Invalidated, cancellationToken);
 
     /// <summary>
     /// An adopted LOGIN group keeps logging in for its old clients until adopt-finish; existing logins under a NOLOGIN
     /// group are taken over completely by the setup.
     /// </summary>
-    public override Adoption AdoptionAfterSetup(Secret secret, IReadOnlyDictionary<string, RoleState> roles) =>
+    internal override Adoption AdoptionAfterSetup(Secret secret, IReadOnlyDictionary<string, RoleState> roles) =>
         roles.GetValueOrDefault(secret.Group.Value) is { CanLogin: true } ? Adoption.Adopting : Adoption.Adopted;
 
     internal override RolePlan PlanRoles(Secret secret, IReadOnlyDictionary<string, RoleState> roles, LoginPassword? password, bool adopt, bool known)

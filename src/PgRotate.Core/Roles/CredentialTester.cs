@@ -13,10 +13,10 @@ namespace PgRotate.Roles;
 public sealed class CredentialTester(TargetOperations operations)
 {
     /// <summary>Tests <paramref name="version"/> of <paramref name="secret"/>, with the secret's check query when <paramref name="withCheckSql"/>.</summary>
-    public Task TestAsync(Target target, Secret secret, SecretVersion version, bool withCheckSql, CancellationToken cancellationToken) =>
+    internal Task TestAsync(Target target, Secret secret, SecretVersion version, bool withCheckSql, CancellationToken cancellationToken) =>
         TestAsync(target, version.Username, version.Password, RotationStrategies.For(secret).ActsAs(secret).Value,
             withCheckSql ? secret.CheckSql : null, cancellationToken);
 
-    public Task TestAsync(Target target, string username, SecretText password, string expectedCurrentUser, string? checkSql, CancellationToken cancellationToken) =>
+    internal Task TestAsync(Target target, string username, SecretText password, string expectedCurrentUser, string? checkSql, CancellationToken cancellationToken) =>
         operations.TestLoginAsync(target, username, password, expectedCurrentUser, checkSql, cancellationToken);
 }

@@ -27,7 +27,7 @@ public sealed record RotatorPrivileges(
     IReadOnlyList<string> Hardening,
     IReadOnlyList<string> Recommended)
 {
-    public int MajorVersion => ServerVersionNum / 10000;
+    internal int MajorVersion => ServerVersionNum / 10000;
 
     public bool Sufficient => MissingGrants.Count == 0;
 
@@ -144,7 +144,7 @@ public sealed record RotatorPrivileges(
     /// Refuses, before anything is changed, to set up <paramref name="secret"/> with an admin login that lacks a privilege
     /// the setup or its first login needs; the message holds the exact statements to run.
     /// </summary>
-    public static async Task EnsureSufficientAsync(NpgsqlConnection connection, Secret secret, string targetName, CancellationToken cancellationToken)
+    internal static async Task EnsureSufficientAsync(NpgsqlConnection connection, Secret secret, string targetName, CancellationToken cancellationToken)
     {
         var privileges = await ReadAsync(connection, [secret.Group.Value, .. secret.Logins.Select(l => l.Value)], [secret.Group.Value], cancellationToken)
             .ConfigureAwait(false);

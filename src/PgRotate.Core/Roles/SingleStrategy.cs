@@ -11,21 +11,21 @@ namespace PgRotate.Roles;
 /// </summary>
 internal sealed class SingleStrategy : RotationStrategy
 {
-    public override Strategy Kind => Strategy.Single;
+    internal override Strategy Kind => Strategy.Single;
 
     public override IReadOnlyList<RoleName> ManagedRoles(Secret secret) => [secret.LoginA];
 
-    public override RoleName NextLogin(Secret secret, string currentLogin) => secret.LoginA;
+    internal override RoleName NextLogin(Secret secret, string currentLogin) => secret.LoginA;
 
-    public override RoleName ActsAs(Secret secret) => secret.LoginA;
+    internal override RoleName ActsAs(Secret secret) => secret.LoginA;
 
-    public override bool KeepsPrevious => false;
+    internal override bool KeepsPrevious => false;
 
-    public override bool ReplacesCurrentInPlace => true;
+    internal override bool ReplacesCurrentInPlace => true;
 
     public override bool GroupIsTheLogin => true;
 
-    public override (RoleName LoginA, RoleName? LoginB) LoginsFor(RoleName group, string? loginA, string? loginB)
+    internal override (RoleName LoginA, RoleName? LoginB) LoginsFor(RoleName group, string? loginA, string? loginB)
     {
         if (loginA is not null || loginB is not null)
         {
@@ -35,16 +35,16 @@ internal sealed class SingleStrategy : RotationStrategy
         return (group, null);
     }
 
-    public override bool DerivesLoginNames(string? loginA, string? loginB) => false;
+    internal override bool DerivesLoginNames(string? loginA, string? loginB) => false;
 
-    public override RoleStatement? RecreateGroup(Secret secret) => null;
+    internal override RoleStatement? RecreateGroup(Secret secret) => null;
 
     /// <summary>The same role: it gets its current password back.</summary>
-    public override Task UndoFailedTestAsync(TargetOperations operations, Target target, SecretVersion pending, SecretVersion current, CancellationToken cancellationToken) =>
+    internal override Task UndoFailedTestAsync(TargetOperations operations, Target target, SecretVersion pending, SecretVersion current, CancellationToken cancellationToken) =>
         operations.SetPasswordAsync(target, RoleName.Parse(pending.Username), current.Password, null, cancellationToken);
 
     /// <summary>An adopted single role is taken over completely by its setup.</summary>
-    public override Adoption AdoptionAfterSetup(Secret secret, IReadOnlyDictionary<string, RoleState> roles) => Adoption.Adopted;
+    internal override Adoption AdoptionAfterSetup(Secret secret, IReadOnlyDictionary<string, RoleState> roles) => Adoption.Adopted;
 
     internal override RolePlan PlanRoles(Secret secret, IReadOnlyDictionary<string, RoleState> roles, LoginPassword? password, bool adopt, bool known)
     {

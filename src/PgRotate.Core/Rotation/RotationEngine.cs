@@ -27,7 +27,7 @@ public sealed class RotationEngine(
     ILogger<RotationEngine>? logger = null)
 {
     /// <summary>How long a scheduled secret waits after a failed test before the scheduler tries it again.</summary>
-    public static readonly TimeSpan FailureBackoff = TimeSpan.FromHours(1);
+    internal static readonly TimeSpan FailureBackoff = TimeSpan.FromHours(1);
 
     private readonly RotationOptions _options = options ?? new RotationOptions();
     private readonly RotationHooks _hooks = hooks ?? new RotationHooks();
@@ -300,7 +300,7 @@ public sealed class RotationEngine(
     /// The previous login of <paramref name="secret"/> and the end of its grace, when that end is still ahead (null
     /// until: no end, as left by versions rotated before grace was always finite); null when no grace is running.
     /// </summary>
-    public async Task<(string Login, DateTimeOffset? Until)?> GraceEndAsync(string secret, CancellationToken cancellationToken)
+    internal async Task<(string Login, DateTimeOffset? Until)?> GraceEndAsync(string secret, CancellationToken cancellationToken)
     {
         var previous = await store.FindVersionAsync(secret, Stage.Previous, cancellationToken).ConfigureAwait(false);
         if (previous is null || previous.ValidUntil is { } until && until <= time.GetUtcNow())
@@ -363,7 +363,7 @@ public sealed class RotationEngine(
     /// still the unapplied previous one: a rotation that ran meanwhile may have given the login a new password, which the
     /// old grace end must not expire. Returns false when there was nothing left to apply.
     /// </summary>
-    public async Task<bool> RepairGraceAsync(string secret, int version, CancellationToken cancellationToken)
+    internal async Task<bool> RepairGraceAsync(string secret, int version, CancellationToken cancellationToken)
     {
         var held = await store.Locks.AcquireAsync(LockKey.Secret(secret), _options.LockWait, cancellationToken).ConfigureAwait(false);
         await using var closeHeld = held.ConfigureAwait(false);
@@ -386,7 +386,7 @@ public sealed class RotationEngine(
     /// finishing one is always due (a single role past its set step has the pending password already, so its current
     /// credential fails until then), and the scheduled time moves on only when a rotation finishes.
     /// </summary>
-    public async Task<IReadOnlyList<Secret>> DueAsync(CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<Secret>> DueAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var interrupted = await store.ListInterruptedRotationsAsync(cancellationToken).ConfigureAwait(false);

@@ -4,7 +4,7 @@ namespace PgRotate.Rotation;
 public sealed record RotationOptions
 {
     /// <summary>How long transient failures are retried before the rotation stops (to be resumed later).</summary>
-    public TimeSpan RetryFor { get; init; } = TimeSpan.FromSeconds(60);
+    internal TimeSpan RetryFor { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How long to wait for another process's rotation of the same secret; null: fail at once.</summary>
     public TimeSpan? LockWait { get; init; }

@@ -12,7 +12,7 @@ public sealed record RotationResult(
     bool Resumed,
     TimeSpan Elapsed)
 {
-    public Stage Stage => Stage.Current;
+    internal Stage Stage => Stage.Current;
 
     /// <summary>True when the previous login was expired at once (<see cref="RotationRequest.RevokePrevious"/>).</summary>
     public bool PreviousRevoked { get; init; }

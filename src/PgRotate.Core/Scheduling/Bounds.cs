@@ -7,10 +7,10 @@ namespace PgRotate.Scheduling;
 public static class Bounds
 {
     /// <summary>The longest interval, grace or wait accepted: 10 years, written 3650d.</summary>
-    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(3650);
+    internal static readonly TimeSpan MaxDuration = TimeSpan.FromDays(3650);
 
     /// <summary>The shortest rotation interval, and the most often a cron schedule may fire.</summary>
-    public static readonly TimeSpan MinInterval = TimeSpan.FromMinutes(1);
+    internal static readonly TimeSpan MinInterval = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// The grace of a secret without a schedule when none is given: the previous login must stop working some day, and a

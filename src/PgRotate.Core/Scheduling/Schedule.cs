@@ -150,7 +150,7 @@ public sealed record Schedule
     /// break: the secret must still be listed and fixed with 'secret update'; a rotation checks it first
     /// (<see cref="NextAfter"/> refuses a time past the year 9999).
     /// </summary>
-    public static Schedule Parse(string stored)
+    internal static Schedule Parse(string stored)
     {
         var parts = stored.Split(PartSeparator);
         var schedule = ParseExpression(parts[0]);
@@ -243,7 +243,7 @@ public sealed record Schedule
     /// for 30 February never does) and returns the shortest gap between two runs: the interval, or for a cron expression
     /// the shortest gap among its next 1,000 runs within that horizon (a run that never comes again counts as the horizon).
     /// </summary>
-    public TimeSpan ShortestGap(DateTimeOffset now)
+    internal TimeSpan ShortestGap(DateTimeOffset now)
     {
         if (Interval is { } interval)
         {

@@ -113,7 +113,7 @@ public sealed class SchedulerLoop(
     }
 
     /// <summary>The pause after <paramref name="failures"/> failures in a row: doubling from the first, capped.</summary>
-    public TimeSpan Backoff(int failures)
+    internal TimeSpan Backoff(int failures)
     {
         var pause = _options.FirstBackoff;
         for (var i = 1; i < failures && pause < _options.MaxBackoff; i++)

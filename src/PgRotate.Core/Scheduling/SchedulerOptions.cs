@@ -13,8 +13,8 @@ public sealed record SchedulerOptions
     public TimeSpan MaxSleep { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The pause after a secret's first failure; it doubles with each further failure in a row.</summary>
-    public TimeSpan FirstBackoff { get; init; } = TimeSpan.FromSeconds(30);
+    internal TimeSpan FirstBackoff { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The longest pause between attempts at a secret that keeps failing.</summary>
-    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromHours(1);
+    internal TimeSpan MaxBackoff { get; init; } = TimeSpan.FromHours(1);
 }

@@ -22,7 +22,7 @@ public static class AdoptionNames
         _ => "adopted",
     };
 
-    public static Adoption Parse(string text) => text switch
+    internal static Adoption Parse(string text) => text switch
     {
         "none" => Adoption.None,
         "adopting" => Adoption.Adopting,

@@ -25,7 +25,7 @@ public sealed record Secret(
     public IEnumerable<RoleName> Logins => LoginB is { } b ? [LoginA, b] : [LoginA];
 
     /// <summary>True when the settings that shape the roles are the same (used to make <c>secret add</c> idempotent).</summary>
-    public bool SameShapeAs(Secret other) =>
+    internal bool SameShapeAs(Secret other) =>
         Target == other.Target && Strategy == other.Strategy && Group == other.Group && LoginA == other.LoginA &&
         LoginB == other.LoginB && Equals(Schedule, other.Schedule) && Grace == other.Grace &&
         CheckSql == other.CheckSql;

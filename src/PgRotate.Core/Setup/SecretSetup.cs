@@ -225,7 +225,7 @@ public sealed class SecretSetup(ISecretStore store, TargetConnector connector, T
     /// sees who is logged in and the application name, but the address (and port, -1 for a Unix socket) only with
     /// privileges of that role or pg_read_all_stats; a null address is therefore not a local socket.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> SessionsOfAsync(NpgsqlConnection connection, string role, CancellationToken cancellationToken)
+    internal static async Task<IReadOnlyList<string>> SessionsOfAsync(NpgsqlConnection connection, string role, CancellationToken cancellationToken)
     {
         var command = new NpgsqlCommand(
             """

@@ -64,11 +64,11 @@ public sealed class StoredValues(MasterKey key, string location)
 
     // Admin versions: a target's admin password, versioned beside secrets' credentials (see VersionOwner).
 
-    public byte[] SealAdminVersionPassword(string target, int version, string username, SecretText password) =>
+    internal byte[] SealAdminVersionPassword(string target, int version, string username, SecretText password) =>
         _envelope.SealText(password, AdminVersionPasswordData(target, version, username));
 
     /// <summary>Opens an admin version's password; this also authenticates its admin user, which is part of the associated data.</summary>
-    public SecretText OpenAdminVersionPassword(byte[] sealedValue, string target, int version, string username) =>
+    internal SecretText OpenAdminVersionPassword(byte[] sealedValue, string target, int version, string username) =>
         OpenSealed(sealedValue, AdminVersionPasswordData(target, version, username), $"admin version {version} (user {Printable(username)}) of target {Printable(target)}");
 
     /// <summary>Seals a version's password for its owner: the owner kind is part of the associated data, so a secret's version cannot pass for a target's.</summary>

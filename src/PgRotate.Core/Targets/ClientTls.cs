@@ -3,7 +3,7 @@ using Npgsql;
 namespace PgRotate.Targets;
 
 /// <summary>TLS settings handed to clients with a credential; null members are left to the client's defaults.</summary>
-public sealed record ClientTls(SslMode? SslMode, string? RootCertificate, ChannelBinding? ChannelBinding)
+internal sealed record ClientTls(SslMode? SslMode, string? RootCertificate, ChannelBinding? ChannelBinding)
 {
-    public static ClientTls None { get; } = new(null, null, null);
+    internal static ClientTls None { get; } = new(null, null, null);
 }

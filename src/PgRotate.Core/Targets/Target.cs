@@ -9,9 +9,9 @@ namespace PgRotate.Targets;
 /// </summary>
 public sealed record Target(string Name, string ConnectionString, string Username, SecretText Password)
 {
-    public string Host => new NpgsqlConnectionStringBuilder(ConnectionString).Host ?? "localhost";
-    public int Port => new NpgsqlConnectionStringBuilder(ConnectionString).Port;
-    public string Database => new NpgsqlConnectionStringBuilder(ConnectionString).Database ?? Username;
+    internal string Host => new NpgsqlConnectionStringBuilder(ConnectionString).Host ?? "localhost";
+    internal int Port => new NpgsqlConnectionStringBuilder(ConnectionString).Port;
+    internal string Database => new NpgsqlConnectionStringBuilder(ConnectionString).Database ?? Username;
 
     /// <summary>"host:port/database", for messages.</summary>
     public string Address => $"{Host}:{Port}/{Database}";

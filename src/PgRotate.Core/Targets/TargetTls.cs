@@ -19,7 +19,7 @@ public static class TargetTls
     /// True when every host of the connection string is on this machine: a loopback address (127.0.0.0/8, ::1),
     /// <c>localhost</c>, or a Unix socket folder (a path starting with '/'). Nothing on a network sees those connections.
     /// </summary>
-    public static bool IsLocal(string? hosts)
+    internal static bool IsLocal(string? hosts)
     {
         if (string.IsNullOrWhiteSpace(hosts))
         {
@@ -55,7 +55,7 @@ public static class TargetTls
     }
 
     /// <summary>Whether the connection string names an SSL Mode itself (Npgsql's builder reports its default as if it did).</summary>
-    public static bool HasExplicitSslMode(string connectionString) => HasKey(connectionString, SslModeKey);
+    internal static bool HasExplicitSslMode(string connectionString) => HasKey(connectionString, SslModeKey);
 
     private static bool HasKey(string connectionString, string key) =>
         new DbConnectionStringBuilder { ConnectionString = new NpgsqlConnectionStringBuilder(connectionString).ConnectionString }.ContainsKey(key);
@@ -68,7 +68,7 @@ public static class TargetTls
     }
 
     /// <summary>Sets pgrotate's default SSL Mode on a builder made from a target's connection string.</summary>
-    public static void ApplyDefaults(NpgsqlConnectionStringBuilder builder, string targetConnectionString) =>
+    internal static void ApplyDefaults(NpgsqlConnectionStringBuilder builder, string targetConnectionString) =>
         builder.SslMode = EffectiveSslMode(targetConnectionString);
 
     /// <summary>
@@ -101,7 +101,7 @@ public static class TargetTls
     /// Mode pgrotate uses (unless the host is local and nothing was set), the root certificate file, and an explicit
     /// channel binding setting.
     /// </summary>
-    public static ClientTls ForClients(Target target)
+    internal static ClientTls ForClients(Target target)
     {
         var builder = new NpgsqlConnectionStringBuilder(target.ConnectionString);
         SslMode? mode = HasExplicitSslMode(target.ConnectionString) || !IsLocal(builder.Host) ? EffectiveSslMode(target.ConnectionString) : null;
@@ -110,7 +110,7 @@ public static class TargetTls
     }
 
     /// <summary>libpq's spelling of an SSL Mode (sslmode=verify-full), for PGSSLMODE and pg_service.conf.</summary>
-    public static string LibpqName(SslMode mode) => mode switch
+    internal static string LibpqName(SslMode mode) => mode switch
     {
         SslMode.Disable => "disable",
         SslMode.Allow => "allow",
@@ -122,7 +122,7 @@ public static class TargetTls
     };
 
     /// <summary>libpq's spelling of a channel binding setting (channel_binding=require).</summary>
-    public static string LibpqName(ChannelBinding channelBinding) => channelBinding switch
+    internal static string LibpqName(ChannelBinding channelBinding) => channelBinding switch
     {
         ChannelBinding.Disable => "disable",
         ChannelBinding.Prefer => "prefer",

@@ -8,7 +8,7 @@ namespace PgRotate.Server.Auth;
 /// Who is calling: the accepted token, what it is granted, the caller's address, and the store acting for it
 /// (<c>token:NAME</c> in history and audit). Set by <see cref="BearerTokenHandler"/> for an authenticated request.
 /// </summary>
-public sealed record Caller(StoredToken Token, AccessPolicy Access, string? Address, ISecretStore Store)
+internal sealed record Caller(StoredToken Token, AccessPolicy Access, string? Address, ISecretStore Store)
 {
     private const string ItemKey = "pgrotate.caller";
 

@@ -9,7 +9,7 @@ namespace PgRotate.Server.ErrorHandling;
 /// failures keep their code (<c>not_found</c>, <c>rotation_in_progress</c> …); what only HTTP has (a missing token, a
 /// policy that does not allow, too many failures, a body too large) has its own code here.
 /// </summary>
-public static class ApiErrors
+internal static class ApiErrors
 {
     public const string Unauthenticated = "unauthenticated";
     public const string Forbidden = "forbidden";

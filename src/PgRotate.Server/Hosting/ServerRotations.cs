@@ -12,7 +12,7 @@ namespace PgRotate.Server.Hosting;
 /// Rotations the server runs, asked for through the API or due on schedule: each one is counted and timed, appended to
 /// by the engine, and wakes the watchers of its secret the moment it is promoted.
 /// </summary>
-public sealed class ServerRotations(TargetConnector connector, TimeProvider time, SecretWatchers watchers, Caching.CredentialCache credentials, ServerMetrics metrics, ServerSettings settings, ILoggerFactory logs)
+internal sealed class ServerRotations(TargetConnector connector, TimeProvider time, SecretWatchers watchers, Caching.CredentialCache credentials, ServerMetrics metrics, ServerSettings settings, ILoggerFactory logs)
 {
     public RotationEngine Engine(ISecretStore store) =>
         new(store, connector, time, new RotationOptions { LockWait = settings.RotationLockWait }, logger: logs.CreateLogger<RotationEngine>());

@@ -9,7 +9,7 @@ namespace PgRotate.Server.Metrics;
 /// rotations by outcome, rotation duration, credential reads, open watches, seconds until each secret's next rotation,
 /// and authentication failures by reason.
 /// </summary>
-public sealed class ServerMetrics
+internal sealed class ServerMetrics
 {
     public const string MeterName = "PgRotate.Server";
 

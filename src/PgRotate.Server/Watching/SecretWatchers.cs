@@ -6,7 +6,7 @@ namespace PgRotate.Server.Watching;
 /// watcher of one secret shares one task, and nothing polls. Signals come from this server's own rotations at once,
 /// and from the store's change feed for other processes.
 /// </summary>
-public sealed class SecretWatchers
+internal sealed class SecretWatchers
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, TaskCompletionSource> _next = new(StringComparer.Ordinal);

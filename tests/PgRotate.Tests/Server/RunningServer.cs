@@ -19,7 +19,7 @@ namespace PgRotate.Tests.Server;
 /// test cluster and one alternating secret (<see cref="Secret"/>) set up through the CLI. Tokens are made through the
 /// store as <c>token create</c> makes them.
 /// </summary>
-public sealed class RunningServer : IAsyncDisposable
+internal sealed class RunningServer : IAsyncDisposable
 {
     public const string Secret = "orders/app";
 
