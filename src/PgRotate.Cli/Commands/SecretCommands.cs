@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PgRotate.Audit;
 using PgRotate.Cli.Output;
 using PgRotate.Errors;
 using PgRotate.Roles;
@@ -64,6 +65,15 @@ public static class SecretCommands
                     parse.GetValue(checkSql), parse.GetValue(adopt));
                 var store = await context.OpenStoreAsync(cancellationToken);
                 var result = await new SecretSetup(store, context.Connector, context.Time).AddAsync(request, parse.GetValue(dryRun), cancellationToken);
+                if (!result.DryRun && (result.Stored || result.Statements.Count > 0))
+                {
+                    // What was set up, never the check query's text (it may name anything) nor a password.
+                    var s = result.Secret;
+                    await store.Audit.AppendAsync(new AuditRecord(AuditActions.SecretAdded, store.Actor, s.Name, Detail:
+                        $"target {s.Target}; strategy {s.Strategy.WireName()}; group {s.Group}; logins {string.Join(", ", s.Logins)}; schedule {s.Schedule?.Text ?? "on demand"}" +
+                        (s.CheckSql is null ? "" : "; with a check query") + (result.Stored ? "" : $"; roles set up again ({result.Statements.Count} statements)")), cancellationToken);
+                }
+
                 await WriteSetupAsync(context, result);
                 return ExitCodes.Ok;
             },
@@ -210,6 +220,12 @@ public static class SecretCommands
                 });
                 var finished = await new SecretSetup(store, context.Connector, context.Time).FinishAdoptionAsync(name, period, TimeSpan.FromSeconds(5), progress, cancellationToken);
                 var secret = await store.GetSecretAsync(name, cancellationToken);
+                if (finished)
+                {
+                    await store.Audit.AppendAsync(new AuditRecord(AuditActions.AdoptionFinished, store.Actor, secret.Name,
+                        Detail: $"{secret.Group} can no longer log in; quiet period {Durations.Format(period)}"), cancellationToken);
+                }
+
                 var text = !finished
                     ? $"adoption of {secret.Name} is already finished; nothing changed"
                     : $"adopted: {secret.Group} can no longer log in; its clients use {string.Join(" / ", secret.Logins)}";

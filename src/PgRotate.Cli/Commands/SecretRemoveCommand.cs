@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PgRotate.Audit;
 using PgRotate.Cli.Output;
 using PgRotate.Secrets;
 using PgRotate.Setup;
@@ -25,6 +26,13 @@ public static class SecretRemoveCommand
                 var store = await context.OpenStoreAsync(cancellationToken);
                 var result = await new SecretRemoval(store, context.Connector, context.Time)
                     .RemoveAsync(secretName, parse.GetValue(dropRoles), parse.GetValue(dryRun), cancellationToken);
+                if (!result.DryRun)
+                {
+                    await store.Audit.AppendAsync(new AuditRecord(AuditActions.SecretRemoved, store.Actor, secretName, Detail: result.DropRoles
+                        ? $"target {result.Secret.Target}; logins dropped: {(result.DroppedLogins.Count == 0 ? "none left" : string.Join(", ", result.DroppedLogins))}"
+                        : $"target {result.Secret.Target}; roles kept"), cancellationToken);
+                }
+
                 await WriteAsync(context, result);
                 return ExitCodes.Ok;
             }, name, dropRoles, dryRun);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PgRotate.Audit;
 using PgRotate.Cli.Output;
 using PgRotate.Errors;
 using PgRotate.Rotation;
@@ -115,6 +116,7 @@ public static class SecretUpdateCommand
                 if (changes.Count > 0)
                 {
                     await store.UpdateSecretSettingsAsync(secretName, schedule, finalGrace, check, next, string.Join("; ", changes), cancellationToken);
+                    await store.Audit.AppendAsync(new AuditRecord(AuditActions.SecretUpdated, store.Actor, secretName, Detail: string.Join("; ", changes)), cancellationToken);
                 }
 
                 if (context.Json)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PgRotate.Audit;
 using PgRotate.Cli.Output;
 using PgRotate.Errors;
 using PgRotate.Postgres;
@@ -57,6 +58,8 @@ public static class TargetCommands
             var version = parse.GetValue(noVerify) ? null : await AdminCredentialInput.VerifyAsync(context, target, cancellationToken);
 
             await store.AddTargetAsync(target, cancellationToken);
+            await store.Audit.AppendAsync(new AuditRecord(AuditActions.TargetAdded, store.Actor,
+                Detail: $"target {name}: {target.Address} as {username}" + (version is null ? " (not verified)" : "")), cancellationToken);
             await WarnAsync(context, TargetTls.Warning(target));
             if (context.Json)
             {

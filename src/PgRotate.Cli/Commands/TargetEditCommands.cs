@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PgRotate.Audit;
 using PgRotate.Cli.Output;
 using PgRotate.Errors;
 using PgRotate.Rotation;
@@ -43,6 +44,8 @@ public static class TargetEditCommands
                 var version = parse.GetValue(noVerify) ? null : await AdminCredentialInput.VerifyAsync(context, updated, cancellationToken);
                 await store.UpdateTargetAsync(updated, newPassword: password is not null, cancellationToken);
                 var changed = new[] { connectionString is null ? null : "connection", password is null ? null : "admin password" }.OfType<string>().ToList();
+                await store.Audit.AppendAsync(new AuditRecord(AuditActions.TargetUpdated, store.Actor,
+                    Detail: $"target {targetName}: {string.Join(" and ", changed)} replaced; {updated.Address} as {updated.Username}" + (version is null ? " (not verified)" : "")), cancellationToken);
                 await context.Out.WriteLineAsync(context.Json
                     ? JsonOutput.Serialize(new Contracts.TargetUpdateResult(targetName, updated.Address, updated.Username, changed, version))
                     : $"updated target {targetName} ({string.Join(" and ", changed)}): {updated.Address} as {updated.Username}" + (version is null ? " (not verified)" : $", PostgreSQL {version}"));
@@ -62,6 +65,8 @@ public static class TargetEditCommands
                 var store = await context.OpenStoreAsync(cancellationToken);
                 await using var held = await store.Locks.AcquireAsync(LockKey.TargetAdmin(targetName), null, cancellationToken);
                 var removed = await store.RemoveTargetAsync(targetName, parse.GetValue(force), cancellationToken);
+                await store.Audit.AppendAsync(new AuditRecord(AuditActions.TargetRemoved, store.Actor,
+                    Detail: $"target {targetName}" + (removed.Count == 0 ? "" : $"; secrets removed with it: {string.Join(", ", removed)}")), cancellationToken);
                 await context.Out.WriteLineAsync(context.Json
                     ? JsonOutput.Serialize(new Contracts.TargetRemoveResult(targetName, removed))
                     : $"removed target {targetName}" + (removed.Count == 0 ? "" : $" and its {removed.Count} secret(s): {string.Join(", ", removed)} (their roles on the server are left as they are)"));

@@ -17,4 +17,25 @@ public static class AuditActions
 
     /// <summary>A rotation of a target's admin password failed.</summary>
     public const string AdminRotationFailed = "admin.rotation_failed";
+
+    /// <summary>A secret was registered (or its missing roles set up again by a rerun of <c>secret add</c>).</summary>
+    public const string SecretAdded = "secret.added";
+
+    /// <summary>A secret's schedule, grace or check query changed; the detail lists the changes (a check query never by its text).</summary>
+    public const string SecretUpdated = "secret.updated";
+
+    /// <summary>A secret was forgotten, with or without dropping its logins.</summary>
+    public const string SecretRemoved = "secret.removed";
+
+    /// <summary>An adoption finished: the old login role can no longer log in.</summary>
+    public const string AdoptionFinished = "secret.adoption_finished";
+
+    /// <summary>A target was registered (its address and admin user; never the password).</summary>
+    public const string TargetAdded = "target.added";
+
+    /// <summary>A target's connection and/or admin password was replaced (which of them; never the password).</summary>
+    public const string TargetUpdated = "target.updated";
+
+    /// <summary>A target was forgotten, with the secrets removed along with it.</summary>
+    public const string TargetRemoved = "target.removed";
 }

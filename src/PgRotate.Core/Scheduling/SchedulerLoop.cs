@@ -43,7 +43,8 @@ public sealed class SchedulerLoop(
             while (true)
             {
                 var run = await TickAsync(cancellationToken).ConfigureAwait(false);
-                var sleep = await NextWakeAsync(cancellationToken).ConfigureAwait(false) - time.GetUtcNow();
+                var wake = await NextWakeAsync(cancellationToken).ConfigureAwait(false);
+                var sleep = wake - time.GetUtcNow();
                 // The sleep starts before the tick is announced: whoever reacts to it by moving the clock finds it waiting.
                 var delay = sleep > TimeSpan.Zero ? Task.Delay(sleep, time, cancellationToken) : Task.CompletedTask;
                 if (run is not null)
@@ -52,6 +53,12 @@ public sealed class SchedulerLoop(
                 }
 
                 await delay.ConfigureAwait(false);
+                // A timer counts on its own clock and may end a moment before the wall clock reaches the wake time; a
+                // tick then would find the secret not yet due and sleep until the next look. Wait out the rest.
+                if (wake - time.GetUtcNow() is var rest && rest > TimeSpan.Zero)
+                {
+                    await Task.Delay(rest, time, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -62,7 +62,7 @@ public sealed class AuditCommandTests(PostgresFixture postgres)
             (await sandbox.RunAsync("get", Secret)).Ok();
         }
 
-        Assert.Contains("audit log intact: 4 entries", (await sandbox.RunAsync("audit", "verify")).Ok(), StringComparison.Ordinal);
+        Assert.Contains("audit log intact: 6 entries", (await sandbox.RunAsync("audit", "verify")).Ok(), StringComparison.Ordinal);
 
         await sandbox.ExecuteAsync("DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'cli:someone-else' WHERE sequence = 2");
 
@@ -83,7 +83,7 @@ public sealed class AuditCommandTests(PostgresFixture postgres)
 
         var lines = (await sandbox.RunAsync("audit", "tail", "-n", "2")).Ok().Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
-        Assert.Equal(["5", "6"], lines.Select(l => l.Split("  ")[0]));
+        Assert.Equal(["7", "8"], lines.Select(l => l.Split("  ")[0]));
         Assert.Equal(2, (await sandbox.RunAsync("audit", "tail", "-n", "x")).ExitCode);
     }
 

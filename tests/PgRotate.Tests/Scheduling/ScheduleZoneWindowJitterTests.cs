@@ -40,6 +40,17 @@ public sealed class ScheduleZoneWindowJitterTests
     }
 
     [Fact]
+    public void A_local_time_that_occurs_twice_in_the_autumn_change_fires_once()
+    {
+        // Paris goes back from 03:00 CEST to 02:00 CET at 01:00 UTC on 25 October 2026: 02:30 local happens at 00:30 and
+        // again at 01:30 UTC; the schedule runs at the first and next on 26 October (01:30 UTC, CET).
+        var schedule = Schedule.Cron("30 2 * * *").With(Paris, null, null);
+        var first = schedule.NextAfter(Utc("2026-10-24T12:00:00Z"));
+
+        Assert.Equal((Utc("2026-10-25T00:30:00Z"), Utc("2026-10-26T01:30:00Z")), (first, schedule.NextAfter(first)));
+    }
+
+    [Fact]
     public void A_leading_CRON_TZ_names_the_zone_like_time_zone_does()
     {
         var schedule = Schedule.Cron("CRON_TZ=Europe/Paris 0 3 * * *");
