@@ -11,7 +11,7 @@ namespace PgRotate.Server.Auditing;
 /// <see cref="MaxBatch"/>) and appends it in one transaction: under load one commit serves hundreds of reads, and a
 /// lone request waits for no one.
 /// </summary>
-public sealed partial class AuditBatcher : IAsyncDisposable
+internal sealed partial class AuditBatcher : IAsyncDisposable
 {
     /// <summary>The most entries one transaction appends; keeps one commit short while others queue behind it.</summary>
     public const int MaxBatch = 512;

@@ -10,7 +10,7 @@ namespace PgRotate.Server.Auth;
 /// each time, and the failure limiter bounds how often. A token revoked meanwhile is refused once its entry is older
 /// than the bound; one that expires is refused at its expiry, as without the cache.
 /// </summary>
-public sealed class TokenCache(ISecretStore store, TimeProvider time, ServerSettings settings)
+internal sealed class TokenCache(ISecretStore store, TimeProvider time, ServerSettings settings)
 {
     /// <summary>At most this many tokens are kept; a full cache is emptied and refilled by the tokens in use.</summary>
     public const int Capacity = 10_000;

@@ -18,7 +18,7 @@ namespace PgRotate.Server.Caching;
 /// long-poll of a secret woken by one rotation) share one read. Invalidation removes the entry, so a load that started
 /// before a rotation is never kept for requests after it, even if it finishes later.
 /// </remarks>
-public sealed class CredentialCache(ISecretStore store, TimeProvider time, ServerSettings settings)
+internal sealed class CredentialCache(ISecretStore store, TimeProvider time, ServerSettings settings)
 {
     private readonly ConcurrentDictionary<(string Name, Stage Stage), Entry> _entries = new();
 
