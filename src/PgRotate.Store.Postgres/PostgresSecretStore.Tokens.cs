@@ -61,25 +61,12 @@ public sealed partial class PostgresSecretStore : ITokenStore
         {
             var name = reader.GetString(0);
             var token = new StoredToken(
-                name, (byte[])reader.GetValue(1), ParsePolicies(name, reader.GetString(2)), reader.GetFieldValue<DateTimeOffset>(3),
+                name, (byte[])reader.GetValue(1), _values.ParseTokenPolicies(name, reader.GetString(2)), reader.GetFieldValue<DateTimeOffset>(3),
                 reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
                 reader.IsDBNull(6) ? null : reader.GetString(6));
             tokens.Add(_values.OpenTokenRow(token, reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7)));
         }
 
         return tokens;
-    }
-
-    /// <summary>Policies as stored; a row whose policies do not parse was not written by pgrotate.</summary>
-    private IReadOnlyList<TokenPolicy> ParsePolicies(string name, string text)
-    {
-        try
-        {
-            return [.. text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(TokenPolicy.Parse)];
-        }
-        catch (PgRotateException e) when (e.Code == ErrorCode.InvalidInput)
-        {
-            throw new PgRotateException(ErrorCode.StoreCorrupt, $"token {StoredValues.Printable(name)} in store {Location} holds a policy pgrotate does not know; restore the store from a backup", e);
-        }
     }
 }

@@ -115,6 +115,19 @@ public sealed class StoredValues(MasterKey key, string location)
     public Access.StoredToken OpenTokenRow(Access.StoredToken token, byte[]? mac) =>
         _rows.Verify(mac, TokenRowKind, TokenFields(token)) ? token : throw RowModified($"token {Printable(token.Name)}");
 
+    /// <summary>A token row's policies as stored; policies that do not parse were not written by pgrotate.</summary>
+    public IReadOnlyList<Access.TokenPolicy> ParseTokenPolicies(string name, string text)
+    {
+        try
+        {
+            return [.. text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(Access.TokenPolicy.Parse)];
+        }
+        catch (Errors.PgRotateException e) when (e.Code == Errors.ErrorCode.InvalidInput)
+        {
+            throw new Errors.PgRotateException(Errors.ErrorCode.StoreCorrupt, $"token {Printable(name)} in store {location} holds a policy pgrotate does not know; restore the store from a backup", e);
+        }
+    }
+
     private static string?[] TokenFields(Access.StoredToken token) =>
     [
         token.Name, Convert.ToHexStringLower(token.Hash), string.Join(' ', token.Policies),
