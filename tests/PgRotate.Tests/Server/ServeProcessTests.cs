@@ -61,27 +61,7 @@ public sealed class ServeProcessTests(PostgresFixture postgres)
 
     private static Process Start(CliSandbox sandbox, params string[] args)
     {
-        var startInfo = new ProcessStartInfo("dotnet")
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            WorkingDirectory = sandbox.Directory,
-        };
-        startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "pgrotate.dll"));
-        foreach (var arg in args)
-        {
-            startInfo.ArgumentList.Add(arg);
-        }
-
-        foreach (var name in startInfo.Environment.Keys.Where(k => k.StartsWith("PGROTATE_", StringComparison.Ordinal)).ToList())
-        {
-            startInfo.Environment.Remove(name);
-        }
-
-        startInfo.Environment[CliContext.StoreVariable] = sandbox.StorePath;
-        startInfo.Environment[CliContext.KeyFileVariable] = sandbox.KeyPath;
+        var startInfo = CliProcess.StartInfo(sandbox, args);
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException("dotnet did not start");
         process.StandardInput.Close();
         _ = process.StandardError.ReadToEndAsync(CancellationToken.None);

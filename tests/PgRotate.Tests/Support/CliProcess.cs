@@ -27,8 +27,11 @@ public sealed class CliProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts <c>pgrotate <paramref name="args"/></c>; with <paramref name="killAfter"/> the child kills itself after that rotation step.</summary>
-    public static CliProcess Start(CliSandbox sandbox, string? killAfter, params string[] args)
+    /// <summary>
+    /// How the real CLI is started for <paramref name="sandbox"/>: <c>dotnet pgrotate.dll</c> from the test's output
+    /// folder, in the sandbox's folder, every stream redirected, its store and key from the sandbox only.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(CliSandbox sandbox, params string[] args)
     {
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -57,6 +60,13 @@ public sealed class CliProcess : IDisposable
             startInfo.Environment[name] = value;
         }
 
+        return startInfo;
+    }
+
+    /// <summary>Starts <c>pgrotate <paramref name="args"/></c>; with <paramref name="killAfter"/> the child kills itself after that rotation step.</summary>
+    public static CliProcess Start(CliSandbox sandbox, string? killAfter, params string[] args)
+    {
+        var startInfo = StartInfo(sandbox, args);
         if (killAfter is not null)
         {
             startInfo.Environment[FaultInjection.KillAfterVariable] = killAfter;
