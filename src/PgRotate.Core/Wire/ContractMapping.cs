@@ -59,26 +59,6 @@ public static class ContractMapping
         c.Tls.RootCertificate,
         c.Tls.ChannelBinding is { } binding ? TargetTls.LibpqName(binding) : null);
 
-    /// <summary>
-    /// A credential received from the API back as the engine's record, so that clients of the API (the agent) write it
-    /// out through <see cref="Credentials.CredentialFormats"/> exactly as <c>pgrotate get</c> does. TLS values are
-    /// libpq's spellings, as <see cref="ToContract(Credentials.Credential)"/> writes them; one it does not know is
-    /// refused rather than dropped, so a client never connects with less than the target asks.
-    /// </summary>
-    public static Credentials.Credential ToCredential(this Contracts.Credential c) => new(
-        c.Name, c.Username, new Crypto.SecretText(c.Password), c.Host, c.Port, c.Database, c.Version,
-        Enum.GetValues<Stage>().Single(s => s.ToContract() == c.Stage), c.RotatedAt, c.ValidUntil)
-    {
-        Tls = new ClientTls(
-            c.SslMode is { } mode ? FromLibpq(mode, Enum.GetValues<Npgsql.SslMode>(), TargetTls.LibpqName, "sslmode") : null,
-            c.SslRootCert,
-            c.ChannelBinding is { } binding ? FromLibpq(binding, Enum.GetValues<Npgsql.ChannelBinding>(), TargetTls.LibpqName, "channel_binding") : null),
-    };
-
-    private static T FromLibpq<T>(string text, T[] values, Func<T, string> name, string setting) where T : struct =>
-        values.Where(v => name(v) == text).Select(v => (T?)v).FirstOrDefault()
-        ?? throw Errors.PgRotateException.InvalidInput($"unknown {setting} {Postgres.Sql.Printable(text)} in a credential");
-
     public static Contracts.RotationResult ToContract(this Rotation.RotationResult r) => new(
         r.Secret, r.Version, r.Username, r.PreviousUsername, r.PreviousValidUntil, r.PreviousRevoked, r.SessionsEnded, r.Resumed,
         Math.Round(r.Elapsed.TotalMilliseconds, 1));

@@ -1,6 +1,5 @@
 using Credential = PgRotate.Contracts.Credential;
 using PgRotate.Credentials;
-using PgRotate.Wire;
 
 namespace PgRotate.Cli.Commands.Agent;
 
@@ -9,5 +8,5 @@ internal sealed class FormatRenderer(CredentialFormat format) : ICredentialRende
 {
     public bool Combinable => format is CredentialFormat.Service or CredentialFormat.Pgpass;
 
-    public string Render(Credential credential) => CredentialFormats.Render(credential.ToCredential(), format);
+    public string Render(Credential credential) => CredentialFormats.Render(Credentials.Credential.FromContract(credential), format);
 }

@@ -4,7 +4,6 @@ using Credential = PgRotate.Contracts.Credential;
 using CredentialStage = PgRotate.Contracts.CredentialStage;
 using PgRotate.Credentials;
 using PgRotate.Errors;
-using PgRotate.Wire;
 
 namespace PgRotate.Cli.Commands.Agent;
 
@@ -74,7 +73,7 @@ internal sealed class TemplateRenderer : ICredentialRenderer
 
     public string Render(Credential credential)
     {
-        var engine = credential.ToCredential();
+        var engine = Credentials.Credential.FromContract(credential);
         var context = new TemplateContext(_options);
         context.SetValue("name", credential.Name);
         context.SetValue("username", credential.Username);
