@@ -66,6 +66,11 @@ internal static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
 
+            if (Environment.IsPrivilegedProcess && File.Exists(path))
+            {
+                await KeepOwnerAsync(path, temporary, cancellationToken);
+            }
+
             File.Move(temporary, path, overwrite: true);
             return true;
         }
@@ -73,6 +78,28 @@ internal static class AtomicFile
         {
             File.Delete(temporary);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// An agent running as root keeps the owner and group of the file it replaces, so the program reading it (pgbouncer,
+    /// an application running as its own user) can still read the 0600 file: create it once with the right owner and
+    /// the agent keeps it so. .NET has no call for a file's owner; coreutils' chown copies it.
+    /// </summary>
+    private static async Task KeepOwnerAsync(string path, string temporary, CancellationToken cancellationToken)
+    {
+        var startInfo = new System.Diagnostics.ProcessStartInfo("chown") { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var argument in new[] { "--reference=" + path, "--", temporary })
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(startInfo)!;
+        var error = await process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            throw new IOException($"could not give the new file the owner of {path}: {CliApp.OneLine(error)}");
         }
     }
 
