@@ -23,4 +23,13 @@ internal static partial class ClientLog
 
     [LoggerMessage(5004, LogLevel.Error, "A handler of the credential change of {Secret} failed")]
     public static partial void HandlerFailed(ILogger logger, string secret, Exception exception);
+
+    [LoggerMessage(5005, LogLevel.Information, "{Secret}: new connections now log in as {NewUsername} (version {Version}) instead of {OldUsername}; the old pool is closed once its connections are back")]
+    public static partial void LoginSwitched(ILogger logger, string secret, string oldUsername, string newUsername, int version);
+
+    [LoggerMessage(5006, LogLevel.Warning, "{Secret}: PostgreSQL refused login {Username} (version {Version}, SQLSTATE {SqlState}); fetching a fresh credential and retrying once")]
+    public static partial void LoginRefused(ILogger logger, string secret, string username, int version, string sqlState);
+
+    [LoggerMessage(5007, LogLevel.Warning, "{Secret}: could not fetch a fresh credential after a refused login: {Reason}")]
+    public static partial void RefreshAfterRefusalFailed(ILogger logger, string secret, string reason);
 }
