@@ -50,7 +50,11 @@ public sealed class PgRotateApiClient : IDisposable
         return new PgRotateApiClient(http, options.ServerUrl!, time ?? TimeProvider.System);
     }
 
-    /// <summary>The secret's credential at <paramref name="stage"/> (current, or previous while in grace).</summary>
+    /// <summary>
+    /// The secret's credential at <paramref name="stage"/> (current, or previous while in grace), read past the server's
+    /// cache (<c>Cache-Control: no-cache</c>): a client asks this way at start, on its periodic refresh and after a
+    /// refused login, when an answer up to the change feed's delay old could be the very credential that was refused.
+    /// </summary>
     public async Task<Credential> GetCredentialAsync(string secret, CredentialStage stage = CredentialStage.Current, CancellationToken cancellationToken = default)
     {
         var query = stage switch
@@ -59,7 +63,7 @@ public sealed class PgRotateApiClient : IDisposable
             CredentialStage.Previous => "?stage=previous",
             _ => throw new ArgumentOutOfRangeException(nameof(stage), stage, "a client reads the current or the previous credential"),
         };
-        using var response = await SendAsync(HttpMethod.Get, SecretPath(secret) + query, RequestTimeout, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(HttpMethod.Get, SecretPath(secret) + query, RequestTimeout, cancellationToken, bypassCache: true).ConfigureAwait(false);
         return await ReadAsync<Credential>(response, cancellationToken).ConfigureAwait(false);
     }
 
@@ -102,11 +106,16 @@ public sealed class PgRotateApiClient : IDisposable
         return "v1/secrets/" + string.Join('/', secret.Split('/').Select(Uri.EscapeDataString));
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, TimeSpan budget, CancellationToken cancellationToken, HttpContent? body = null)
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, TimeSpan budget, CancellationToken cancellationToken, HttpContent? body = null, bool bypassCache = false)
     {
         using var deadline = new CancellationTokenSource(budget, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         using var request = new HttpRequestMessage(method, path) { Content = body };
+        if (bypassCache)
+        {
+            request.Headers.CacheControl = new CacheControlHeaderValue { NoCache = true };
+        }
+
         HttpResponseMessage response;
         try
         {
