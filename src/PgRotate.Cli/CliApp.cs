@@ -165,6 +165,7 @@ public static partial class CliApp
         root.Subcommands.Add(DemoCommand.Create(commands));
         root.Subcommands.Add(TokenCommands.Create(commands));
         root.Subcommands.Add(ServeCommand.Create(commands));
+        root.Subcommands.Add(Commands.Agent.AgentCommand.Create(commands));
         HelpText.Install(root);
 
         return root;

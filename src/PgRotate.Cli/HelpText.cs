@@ -53,6 +53,12 @@ public static partial class HelpText
             "pgrotate rotate orders/app --revoke-previous --terminate   # after a leak: the old login stops now",
             "pgrotate rotate --all-due                                  # from cron or a systemd timer, every minute",
         ],
+        ["agent"] =
+        [
+            "pgrotate agent --server https://pgrotate.internal:8443 --token-file /etc/pgrotate/agent.token --render orders/app:service:/etc/pg_service.conf",
+            "pgrotate agent --server … --token-file … --render orders/app:env:/run/orders/db.env --once   # init container",
+            "pgrotate agent --server … --token-file … --pgbouncer-databases orders/app:orders:/etc/pgbouncer/pgrotate.ini --pgbouncer-pidfile /run/postgresql/pgbouncer.pid",
+        ],
         ["get"] = ["pgrotate get orders/app --format conn", "pgrotate get orders/app --format env > /run/orders/db.env"],
         ["history"] = ["pgrotate history orders/app"],
         ["audit"] = ["pgrotate audit verify", "pgrotate audit tail -n 50"],
