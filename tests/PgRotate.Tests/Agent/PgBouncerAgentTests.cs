@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using PgRotate.Cli.Commands.Agent;
 using PgRotate.Local;
+using PgRotate.Tests.Server;
 using PgRotate.Tests.Support;
 
 namespace PgRotate.Tests.Agent;
@@ -15,48 +15,54 @@ public sealed class PgBouncerAgentTests(PostgresFixture postgres)
     [Fact]
     public async Task Pgbench_through_pgbouncer_has_no_failed_transaction_while_the_secret_rotates()
     {
-        using var sandbox = await new CliSandbox(postgres).InitializedWithTargetAsync();
-        var setup = new AgentSetup(sandbox);
-        var secret = await setup.AddSecretAsync();
+        await using var server = await RunningServer.StartAsync(postgres);
+        var token = await server.TokenAsync("read:orders/app", "rotate:orders/app");
         // Server connections live at most 1 s, so pgbouncer keeps logging in to PostgreSQL with whatever it was given.
         await using var bouncer = await ThrowawayPgBouncer.StartAsync(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        var agent = setup.Runner([AgentOutput.ParsePgBouncer($"{secret}:orders:{bouncer.DatabasesFile}", setup.Host)],
-            pgBouncer: new PgBouncerReload(bouncer.PidFile, setup.Warnings)).RunAsync(once: false, stop.Token);
-        var credential = await setup.CurrentAsync(secret);
-        await setup.SendAsync(credential);
-        await setup.Log.WaitForAsync(l => l.StartsWith("reloaded pgbouncer", StringComparison.Ordinal));
+        var (log, errors) = (new LogLines(), new LogLines());
+        var agent = AgentCommandTests.RunAgentAsync(server, token, log, errors, stop.Token, "--server", server.Address.ToString(),
+            "--pgbouncer-databases", $"{RunningServer.Secret}:orders:{bouncer.DatabasesFile}", "--pgbouncer-pidfile", bouncer.PidFile);
+        var credential = await ClientLogin.GetAsync(server.Sandbox, RunningServer.Secret);
+        await ReloadedAfterAsync(log, credential.Version);
         Assert.Equal(credential.Username, await LibpqClient.SessionUserAsync(new Dictionary<string, string>(), bouncer.LibpqConnection("orders")));
 
-        var script = setup.PathOf("select.sql");
+        var script = Path.Combine(server.Sandbox.Directory, "select.sql");
         await File.WriteAllTextAsync(script, "SELECT session_user;\n", TestContext.Current.CancellationToken);
         // -C: a new connection to pgbouncer per transaction, 4 clients, long enough to outlast the rotations below.
         var pgbench = StartPgbench(bouncer, script);
         var logins = new HashSet<string>(StringComparer.Ordinal) { credential.Username };
         for (var rotation = 0; rotation < 5; rotation++)
         {
-            // --force: each rotation also cuts the previous login's grace short, so pgbouncer must already be on the
-            // login that is current (the agent reloaded it) before the next one; as with a schedule whose grace ends
-            // at the next rotation.
-            credential = await setup.RotateAsync(secret);
-            logins.Add(credential.Username);
-            await setup.SendAsync(credential);
-            var rendered = setup.Log.Lines.Count;
-            await setup.Log.WaitForAsync(l => l.EndsWith($"version {credential.Version}, login {credential.Username}", StringComparison.Ordinal));
-            await setup.Log.WaitForAsync(l => l.StartsWith("reloaded pgbouncer", StringComparison.Ordinal) && setup.Log.Lines.Skip(rendered).Contains(l));
+            // force: each rotation also ends the previous login's grace, so pgbouncer must already be on the login that
+            // is current (the agent reloaded it) before the next one; as with a schedule whose grace ends at the next
+            // rotation, only faster.
+            using var rotated = await server.PostAsync($"/v1/secrets/{RunningServer.Secret}/rotate", token, """{"force": true}""");
+            Assert.Equal(System.Net.HttpStatusCode.OK, rotated.StatusCode);
+            var result = await RunningServer.JsonAsync(rotated);
+            logins.Add(result.GetProperty("username").GetString()!);
+            await ReloadedAfterAsync(log, result.GetProperty("version").GetInt32());
         }
 
         Assert.False(pgbench.HasExited, "pgbench ended before the rotations did; the test proved nothing");
         var (exit, output) = await FinishAsync(pgbench);
+        var current = await ClientLogin.GetAsync(server.Sandbox, RunningServer.Secret);
+        Assert.Equal(current.Username, await LibpqClient.SessionUserAsync(new Dictionary<string, string>(), bouncer.LibpqConnection("orders")));
         await stop.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => agent);
+        Assert.Equal(0, await agent);
 
         Assert.True(exit == 0, output);
         Assert.Matches(@"number of failed transactions: 0 \(", output);
         Assert.Matches(@"number of transactions actually processed: [1-9]", output);
         Assert.Equal(2, logins.Count);
-        Assert.Equal(credential.Username, await LibpqClient.SessionUserAsync(new Dictionary<string, string>(), bouncer.LibpqConnection("orders")));
-        Assert.Empty(setup.Warnings.Lines);
+        Assert.Empty(errors.Lines);
+    }
+
+    /// <summary>The agent wrote <paramref name="version"/> into pgbouncer's file and then signalled pgbouncer.</summary>
+    private static async Task ReloadedAfterAsync(LogLines log, int version)
+    {
+        var rendered = await log.WaitForAsync(l => l.Contains($"{RunningServer.Secret} version {version},", StringComparison.Ordinal));
+        await log.WaitForAsync(l => l.StartsWith("reloaded pgbouncer", StringComparison.Ordinal) && log.Lines.SkipWhile(x => x != rendered).Contains(l));
     }
 
     private static Process StartPgbench(ThrowawayPgBouncer bouncer, string script)
