@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 using PgRotate.Crypto;
 using PgRotate.Errors;
@@ -18,11 +15,10 @@ namespace PgRotate.Local;
 public sealed class ThrowawayCluster : IAsyncDisposable
 {
     public const string SuperuserName = "postgres";
-    private const string ServiceUser = "postgres";
 
     private readonly string _root;
-    private readonly bool _runAsServiceUser;
-    private Process? _watchdog;
+    private readonly ServiceUser _serviceUser;
+    private Watchdog? _watchdog;
     private bool _disposed;
 
     private readonly ThrowawayClusterOptions _options;
@@ -31,7 +27,7 @@ public sealed class ThrowawayCluster : IAsyncDisposable
     {
         Binaries = binaries;
         _root = root;
-        _runAsServiceUser = runAsServiceUser;
+        _serviceUser = new ServiceUser(runAsServiceUser);
         SuperuserPassword = superuserPassword;
         _options = options;
     }
@@ -136,10 +132,7 @@ public sealed class ThrowawayCluster : IAsyncDisposable
         var passwordFile = Path.Combine(_root, "pwfile");
         await File.WriteAllTextAsync(passwordFile, SuperuserPassword.Reveal() + "\n", cancellationToken).ConfigureAwait(false);
         File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        if (_runAsServiceUser)
-        {
-            await ExternalProcess.RunCheckedAsync("chown", ["-R", $"{ServiceUser}:", _root], cancellationToken).ConfigureAwait(false);
-        }
+        await _serviceUser.TakeOverAsync([_root], recursive: true, cancellationToken).ConfigureAwait(false);
 
         try
         {
@@ -192,10 +185,7 @@ public sealed class ThrowawayCluster : IAsyncDisposable
         await File.WriteAllTextAsync(key, "", cancellationToken).ConfigureAwait(false);
         File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         await File.WriteAllTextAsync(key, tls.PrivateKeyPem.Reveal(), cancellationToken).ConfigureAwait(false);
-        if (_runAsServiceUser)
-        {
-            await ExternalProcess.RunCheckedAsync("chown", [$"{ServiceUser}:", certificate, key], cancellationToken).ConfigureAwait(false);
-        }
+        await _serviceUser.TakeOverAsync([certificate, key], recursive: false, cancellationToken).ConfigureAwait(false);
 
         return """
                ssl = on
@@ -212,7 +202,7 @@ public sealed class ThrowawayCluster : IAsyncDisposable
         {
             if (Port == 0 || attempt > 1)
             {
-                Port = FindFreePort();
+                Port = LoopbackPort.FindFree();
             }
 
             var result = await RunProcessAsync(Binaries.Program("pg_ctl"),
@@ -232,32 +222,9 @@ public sealed class ThrowawayCluster : IAsyncDisposable
         }
     }
 
-    private static int FindFreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>
-    /// Stops the server and removes the folder once this process is gone, however it ends (SIGKILL included): a test
-    /// run interrupted half-way must not leave servers behind.
-    /// </summary>
-    private void StartWatchdog()
-    {
-        var stop = _runAsServiceUser
-            ? $"runuser -u {ServiceUser} -- '{Binaries.Program("pg_ctl")}' stop -D '{DataDirectory}' -m immediate"
-            : $"'{Binaries.Program("pg_ctl")}' stop -D '{DataDirectory}' -m immediate";
-        var script = $"exec </dev/null >/dev/null 2>&1; while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; {stop}; rm -rf '{_root}'";
-        var startInfo = new ProcessStartInfo("setsid") { UseShellExecute = false };
-        startInfo.Environment.Remove(MasterKey.EnvironmentVariable);
-        foreach (var argument in new[] { "sh", "-c", script })
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        _watchdog = Process.Start(startInfo);
-    }
+    /// <summary>Stops the server and removes the folder once this process is gone, however it ends.</summary>
+    private void StartWatchdog() =>
+        _watchdog = Watchdog.Start($"{_serviceUser.ShellCommand($"'{Binaries.Program("pg_ctl")}' stop -D '{DataDirectory}' -m immediate")}; rm -rf '{_root}'");
 
     private async Task RunAsServiceUserAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
@@ -270,9 +237,7 @@ public sealed class ThrowawayCluster : IAsyncDisposable
     }
 
     private Task<ExternalProcess.Result> RunProcessAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
-        _runAsServiceUser
-            ? ExternalProcess.RunAsync("runuser", ["-u", ServiceUser, "--", program, .. arguments], cancellationToken)
-            : ExternalProcess.RunAsync(program, arguments, cancellationToken);
+        _serviceUser.RunAsync(program, arguments, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -285,11 +250,6 @@ public sealed class ThrowawayCluster : IAsyncDisposable
         if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
         {
             await RunProcessAsync(Binaries.Program("pg_ctl"), ["stop", "-D", DataDirectory, "-m", "immediate", "-w"], CancellationToken.None).ConfigureAwait(false);
-        }
-
-        if (_watchdog is { HasExited: false })
-        {
-            _watchdog.Kill(entireProcessTree: true);
         }
 
         _watchdog?.Dispose();

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using PgRotate.Crypto;
 using PgRotate.Errors;
 
 namespace PgRotate.Local;
@@ -20,18 +19,16 @@ namespace PgRotate.Local;
 internal sealed class ThrowawayPgBouncer : IAsyncDisposable
 {
     public const string ProgramVariable = "PGROTATE_PGBOUNCER";
-    private const string ServiceUser = "postgres";
 
     private readonly string _root;
-    private readonly bool _runAsServiceUser;
-    private Process? _watchdog;
+    private readonly ServiceUser _serviceUser = ServiceUser.ForThisProcess();
+    private Watchdog? _watchdog;
     private bool _disposed;
 
-    private ThrowawayPgBouncer(string program, string root, bool runAsServiceUser)
+    private ThrowawayPgBouncer(string program, string root)
     {
         Program = program;
         _root = root;
-        _runAsServiceUser = runAsServiceUser;
     }
 
     public string Program { get; }
@@ -49,7 +46,7 @@ internal sealed class ThrowawayPgBouncer : IAsyncDisposable
             : new[] { "/usr/sbin/pgbouncer", "/usr/bin/pgbouncer" }.FirstOrDefault(File.Exists)
               ?? throw new PgRotateException(ErrorCode.EnvironmentError, $"pgbouncer is not installed (apt-get install pgbouncer), or set {ProgramVariable}");
         var root = Directory.CreateTempSubdirectory("pgrotate-pgbouncer-").FullName;
-        var bouncer = new ThrowawayPgBouncer(program, root, Environment.IsPrivilegedProcess);
+        var bouncer = new ThrowawayPgBouncer(program, root);
         try
         {
             await bouncer.StartServerAsync(serverLifetime, cancellationToken).ConfigureAwait(false);
@@ -68,16 +65,13 @@ internal sealed class ThrowawayPgBouncer : IAsyncDisposable
     private async Task StartServerAsync(TimeSpan serverLifetime, CancellationToken cancellationToken)
     {
         await WriteOwnedFileAsync(DatabasesFile, "[databases]\n", cancellationToken).ConfigureAwait(false);
-        if (_runAsServiceUser)
-        {
-            await ExternalProcess.RunCheckedAsync("chown", ["-R", $"{ServiceUser}:", _root], cancellationToken).ConfigureAwait(false);
-        }
-
-        StartWatchdog();
+        await _serviceUser.TakeOverAsync([_root], recursive: true, cancellationToken).ConfigureAwait(false);
+        // Stops pgbouncer and removes the folder once this process is gone, however it ends.
+        _watchdog = Watchdog.Start($"[ -f '{PidFile}' ] && kill -TERM \"$(cat '{PidFile}')\"; rm -rf '{_root}'");
         // A port found free can be taken before pgbouncer binds it; try a few.
         for (var attempt = 1; ; attempt++)
         {
-            Port = FindFreePort();
+            Port = LoopbackPort.FindFree();
             var settings =
                 $"""
                  [databases]
@@ -98,7 +92,7 @@ internal sealed class ThrowawayPgBouncer : IAsyncDisposable
 
                  """;
             await WriteOwnedFileAsync(ConfigFile, settings, cancellationToken).ConfigureAwait(false);
-            var result = await RunAsServiceUserAsync(Program, ["-d", "-q", ConfigFile], cancellationToken).ConfigureAwait(false);
+            var result = await _serviceUser.RunAsync(Program, ["-d", "-q", ConfigFile], cancellationToken).ConfigureAwait(false);
             if (result.ExitCode == 0 && await AcceptsConnectionsAsync(cancellationToken).ConfigureAwait(false))
             {
                 return;
@@ -140,38 +134,8 @@ internal sealed class ThrowawayPgBouncer : IAsyncDisposable
     {
         await File.WriteAllTextAsync(path, content, cancellationToken).ConfigureAwait(false);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        if (_runAsServiceUser)
-        {
-            await ExternalProcess.RunCheckedAsync("chown", [$"{ServiceUser}:", path], cancellationToken).ConfigureAwait(false);
-        }
+        await _serviceUser.TakeOverAsync([path], recursive: false, cancellationToken).ConfigureAwait(false);
     }
-
-    private static int FindFreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Stops pgbouncer and removes the folder once this process is gone, however it ends.</summary>
-    private void StartWatchdog()
-    {
-        var script = $"exec </dev/null >/dev/null 2>&1; while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 1; done; " +
-                     $"[ -f '{PidFile}' ] && kill -TERM \"$(cat '{PidFile}')\"; rm -rf '{_root}'";
-        var startInfo = new ProcessStartInfo("setsid") { UseShellExecute = false };
-        startInfo.Environment.Remove(MasterKey.EnvironmentVariable);
-        foreach (var argument in new[] { "sh", "-c", script })
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        _watchdog = Process.Start(startInfo);
-    }
-
-    private Task<ExternalProcess.Result> RunAsServiceUserAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
-        _runAsServiceUser
-            ? ExternalProcess.RunAsync("runuser", ["-u", ServiceUser, "--", program, .. arguments], cancellationToken)
-            : ExternalProcess.RunAsync(program, arguments, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -194,11 +158,6 @@ internal sealed class ThrowawayPgBouncer : IAsyncDisposable
             {
                 // Already gone.
             }
-        }
-
-        if (_watchdog is { HasExited: false })
-        {
-            _watchdog.Kill(entireProcessTree: true);
         }
 
         _watchdog?.Dispose();

@@ -11,16 +11,7 @@ internal static class AgentConfigFile
 {
     public static async Task<AgentConfig> ReadAsync(string path, CancellationToken cancellationToken)
     {
-        string text;
-        try
-        {
-            text = await File.ReadAllTextAsync(path, cancellationToken);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw PgRotateException.InvalidInput($"cannot read the agent config {path}: {e.Message}");
-        }
-
+        var text = await InputFile.ReadAsync(path, "the agent config", cancellationToken);
         try
         {
             return PgRotateJson.Deserialize<AgentConfig>(text) ?? throw PgRotateException.InvalidInput($"the agent config {path} is null; give a JSON object");

@@ -36,16 +36,7 @@ internal sealed class TemplateRenderer : ICredentialRenderer
 
     public static async Task<TemplateRenderer> LoadAsync(string file, CancellationToken cancellationToken)
     {
-        string text;
-        try
-        {
-            text = await File.ReadAllTextAsync(file, cancellationToken);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw PgRotateException.InvalidInput($"cannot read the template {file}: {e.Message}");
-        }
-
+        var text = await InputFile.ReadAsync(file, "the template", cancellationToken);
         if (!Parser.TryParse(text, out var template, out var error))
         {
             throw PgRotateException.InvalidInput($"the template {file} is not valid Liquid: {CliApp.OneLine(error)}");
