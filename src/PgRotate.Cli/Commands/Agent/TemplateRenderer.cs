@@ -21,8 +21,6 @@ internal sealed class TemplateRenderer : ICredentialRenderer
         "rotated_at", "valid_until", "conn", "service", "pgpass", "env", "json",
     ];
 
-    private static readonly FluidParser Parser = new();
-
     private readonly IFluidTemplate _template;
     private readonly TemplateOptions _options;
 
@@ -37,7 +35,7 @@ internal sealed class TemplateRenderer : ICredentialRenderer
     public static async Task<TemplateRenderer> LoadAsync(string file, CancellationToken cancellationToken)
     {
         var text = await InputFile.ReadAsync(file, "the template", cancellationToken);
-        if (!Parser.TryParse(text, out var template, out var error))
+        if (!new FluidParser().TryParse(text, out var template, out var error))
         {
             throw PgRotateException.InvalidInput($"the template {file} is not valid Liquid: {CliApp.OneLine(error)}");
         }
