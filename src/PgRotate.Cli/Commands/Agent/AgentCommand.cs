@@ -74,7 +74,7 @@ public static class AgentCommand
                     signal.Cancel = true;
                     stop.Cancel();
                 });
-                await using var credentials = await ServerCredentials.StartAsync(options, files.SelectMany(f => f.Secrets).Distinct(StringComparer.Ordinal), stop.Token);
+                await using var credentials = await ServerCredentials.StartAsync(options, files.SelectMany(f => f.Secrets).Distinct(StringComparer.Ordinal), host.Error, stop.Token);
                 var runner = new AgentRunner(files, credentials.Watch, context.Out, host.Error)
                 {
                     Exec = command is null ? null : new ExecHook(command, host.Error),

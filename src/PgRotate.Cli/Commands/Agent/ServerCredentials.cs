@@ -21,7 +21,7 @@ internal sealed class ServerCredentials : IAsyncDisposable
         _watchers = watchers;
     }
 
-    public static async Task<ServerCredentials> StartAsync(PgRotateClientOptions options, IEnumerable<string> secrets, CancellationToken cancellationToken)
+    public static async Task<ServerCredentials> StartAsync(PgRotateClientOptions options, IEnumerable<string> secrets, TextWriter warnings, CancellationToken cancellationToken)
     {
         if (options.Validate(requireSecret: false) is [var problem, ..])
         {
@@ -43,7 +43,7 @@ internal sealed class ServerCredentials : IAsyncDisposable
         {
             foreach (var secret in secrets)
             {
-                watchers[secret] = await CredentialWatcher.StartAsync(api, secret, options.WatcherSettings, cancellationToken: cancellationToken);
+                watchers[secret] = await CredentialWatcher.StartAsync(api, secret, options.WatcherSettings, new StderrLog(warnings), cancellationToken: cancellationToken);
             }
         }
         catch (PgRotateApiException e)

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Logging;
+
+namespace PgRotate.Cli.Commands.Agent;
+
+/// <summary>
+/// What the client library reports while the agent runs (the server unreachable, the server back) as pgrotate's own
+/// stderr lines, <c>pgrotate: warning: …</c>: an operator must see that files may go stale, with or without
+/// --verbose. The library never puts a password in a message.
+/// </summary>
+internal sealed class StderrLog(TextWriter error) : ILogger
+{
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information && logLevel != LogLevel.None;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (!IsEnabled(logLevel))
+        {
+            return;
+        }
+
+        var line = $"pgrotate: {(logLevel >= LogLevel.Warning ? "warning: " : "")}{CliApp.OneLine(formatter(state, exception))}";
+        // The watchers of several secrets report from their own threads; the writer may not be thread-safe.
+        lock (error)
+        {
+            error.WriteLine(line);
+            error.Flush();
+        }
+    }
+}
