@@ -25,6 +25,7 @@ public static class ContractMapping
     {
         Strategy.Alternating => RotationStrategy.Alternating,
         Strategy.Single => RotationStrategy.Single,
+        Strategy.Dynamic => RotationStrategy.Dynamic,
         _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, null),
     };
 
