@@ -12,9 +12,11 @@ namespace PgRotate.Leases;
 /// <summary>
 /// <c>secret add --strategy dynamic</c>: registers the secret with its lease settings and sets up its group role
 /// (NOLOGIN, owns the data), created when missing, taken as it is when it exists and cannot log in. No login role
-/// exists until a lease is issued. A non-superuser admin login also gets what ending a lease needs on the group
-/// (REASSIGN OWNED … TO the group checks that the caller may act as it): on 16+ <c>SET TRUE</c> without INHERIT, on 15
-/// a plain membership. Idempotent like <c>secret add</c>: a rerun with the same settings mends a missing group.
+/// exists until a lease is issued. A non-superuser admin login also gets what ending a lease needs on the group:
+/// REASSIGN OWNED … TO the group checks that the caller may act as it (SET), and DROP OWNED revokes only the grants the
+/// caller holds the grantor's privileges for, which for what the lease granted acting as the group means the group's
+/// (INHERIT). On 16+ that is <c>WITH INHERIT TRUE, SET TRUE</c>, no more than SET alone already allows (the login can
+/// act as the group either way); on 15 a plain membership, which is both. Idempotent like <c>secret add</c>: a rerun with the same settings mends a missing group.
 /// </summary>
 public sealed class DynamicSecretSetup(ISecretStore store, TargetConnector connector, TimeProvider time)
 {
@@ -77,6 +79,7 @@ public sealed class DynamicSecretSetup(ISecretStore store, TargetConnector conne
             """
             SELECT current_setting('server_version_num')::int, rolsuper,
                    EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AND pg_has_role(current_user, $1, 'MEMBER')
+                   AND pg_has_role(current_user, $1, 'USAGE')
                    AND (current_setting('server_version_num')::int < 160000 OR pg_has_role(current_user, $1, 'SET'))
             FROM pg_roles WHERE rolname = current_user
             """, connection);
@@ -86,6 +89,6 @@ public sealed class DynamicSecretSetup(ISecretStore store, TargetConnector conne
         await using var closeReader = reader.ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         var (version, superuser, holds) = (reader.GetInt32(0), reader.GetBoolean(1), reader.GetBoolean(2));
-        return superuser || holds ? [] : [RoleSql.GrantToSelf(group, version, inherit: false, set: true)];
+        return superuser || holds ? [] : [RoleSql.GrantToSelf(group, version, inherit: true, set: true)];
     }
 }
