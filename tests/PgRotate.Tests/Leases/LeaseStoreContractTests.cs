@@ -63,6 +63,8 @@ public abstract class LeaseStoreContractTests : IAsyncDisposable
         var first = NewLease("a", TimeSpan.FromHours(1), "token:svc");
         var second = NewLease("b", TimeSpan.FromHours(2), "cli:alice");
         await store.Leases.AddLeaseAsync(first, new SecretText("pw-a"), Ct);
+        Time.Advance(TimeSpan.FromSeconds(1));
+        second = second with { IssuedAt = Time.GetUtcNow() };
         await store.Leases.AddLeaseAsync(second, new SecretText("pw-b"), Ct);
 
         var reopened = await Track(OpenAgainAsync(store, Key));
