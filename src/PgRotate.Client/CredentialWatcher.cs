@@ -195,7 +195,10 @@ public sealed class CredentialWatcher : IAsyncDisposable
                 }
 
                 var asked = _time.GetUtcNow();
-                var changed = await _api.WaitForChangeAsync(Secret, Current.Version, _settings.LongPollTimeout, stop).ConfigureAwait(false);
+                // The long-poll ends by the next full fetch, so a poll that never reports a change still leaves room for it.
+                var untilRefresh = _settings.RefreshInterval - (asked - lastFullFetch);
+                var wait = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(Math.Min(_settings.LongPollTimeout.TotalSeconds, untilRefresh.TotalSeconds))));
+                var changed = await _api.WaitForChangeAsync(Secret, Current.Version, wait, stop).ConfigureAwait(false);
                 if (changed is not null)
                 {
                     Accept(changed, fromFullFetch: false);
