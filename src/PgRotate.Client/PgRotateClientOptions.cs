@@ -60,6 +60,21 @@ public sealed class PgRotateClientOptions
         MaxBackoff = MaxBackoff,
     };
 
+    /// <summary>
+    /// Options for <paramref name="secret"/> as the registration helpers take them (a callback), checked at once so
+    /// that a mistake fails while the application starts, not at its first query.
+    /// </summary>
+    internal static PgRotateClientOptions For(string secret, Action<PgRotateClientOptions> configure)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(secret);
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new PgRotateClientOptions();
+        configure(options);
+        options.Secret = secret;
+        options.ThrowIfInvalid();
+        return options;
+    }
+
     /// <summary>One message per mistake; empty when the options can be used.</summary>
     /// <param name="requireSecret">Whether <see cref="Secret"/> must be set (a data source follows one; the API client does not).</param>
     public IReadOnlyList<string> Validate(bool requireSecret = true)
