@@ -9,7 +9,7 @@ namespace PgRotate.Tests.Leases.Api;
 
 /// <summary>
 /// A real server over a <see cref="LeaseSandbox"/>'s store (a dynamic secret on a non-superuser rotator), with an
-/// alternating secret beside it (<see cref="StaticSecret"/>) on the same target. The lease gauges count on every scrape.
+/// alternating secret beside it (<see cref="StaticSecret"/>, rotated every 7 days) on the same target. The lease gauges count on every scrape.
 /// </summary>
 internal sealed class LeaseApiServer : IAsyncDisposable
 {
@@ -30,7 +30,7 @@ internal sealed class LeaseApiServer : IAsyncDisposable
     {
         var leases = await LeaseSandbox.CreateAsync(postgres, addOptions: addOptions);
         var staticSecret = "static/" + Unique.Name("app").Replace('_', '-');
-        (await leases.Cli.RunAsync("secret", "add", staticSecret, "--target", leases.Cli.TargetName, "--group", Unique.Name("app"))).Ok();
+        (await leases.Cli.RunAsync("secret", "add", staticSecret, "--target", leases.Cli.TargetName, "--group", Unique.Name("app"), "--every", "7d")).Ok();
         var server = await RunningServer.OpenAsync(leases.Cli, settings => (configure?.Invoke(settings) ?? settings) with { LeaseGaugeRefresh = TimeSpan.Zero });
         return new LeaseApiServer(leases, server, staticSecret);
     }
