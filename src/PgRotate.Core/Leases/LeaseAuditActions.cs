@@ -1,7 +1,7 @@
 namespace PgRotate.Leases;
 
 /// <summary>The audit log's actions for leases; details name the lease, its role and times, never a password.</summary>
-public static class LeaseAuditActions
+internal static class LeaseAuditActions
 {
     public const string Issued = "lease.issued";
 

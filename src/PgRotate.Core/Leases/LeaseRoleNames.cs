@@ -10,7 +10,7 @@ namespace PgRotate.Leases;
 /// digits. The orphan sweep only ever considers roles of exactly that shape that are members of the group; a role
 /// named otherwise is never one of pgrotate's leases.
 /// </summary>
-public static class LeaseRoleNames
+internal static class LeaseRoleNames
 {
     public const string GroupPlaceholder = "{group}";
     public const string RandomPlaceholder = "{random}";
