@@ -100,7 +100,8 @@ internal static class SecretEndpoints
             throw PgRotateException.InvalidInput("timeout goes with waitForChange=VERSION");
         }
 
-        var answer = await credentials.GetAsync(target.Name, stage, http.RequestAborted).ConfigureAwait(false);
+        var fresh = http.Request.Headers.CacheControl.ToString().Contains("no-cache", StringComparison.OrdinalIgnoreCase);
+        var answer = await credentials.GetAsync(target.Name, stage, http.RequestAborted, fresh).ConfigureAwait(false);
         if (waitFor is { } known && (answer.Version ?? 0) <= known)
         {
             answer = await WaitForNewerAsync(http, answer.Secret, stage, known, timeout, watchers, credentials, time, lifetime).ConfigureAwait(false);
@@ -216,7 +217,7 @@ internal static class SecretEndpoints
     }
 
     /// <summary>The same answer whether or not the secret exists; the refusal itself is audited.</summary>
-    private static async Task<IResult> DeniedAsync(Caller caller, AuditBatcher audit, string secret, string what, CancellationToken cancellationToken)
+    internal static async Task<IResult> DeniedAsync(Caller caller, AuditBatcher audit, string secret, string what, CancellationToken cancellationToken)
     {
         await audit.AppendAsync(new AuditRecord("access.denied", caller.Actor, secret, null, caller.Address, what), cancellationToken).ConfigureAwait(false);
         return ApiErrors.ForbiddenFor(caller.Token.Name, $"{what} secret {secret}");

@@ -61,6 +61,8 @@ public abstract class LeaseStoreContractTests : IAsyncDisposable
     {
         var store = await StoreWithDynamicSecretAsync();
         var first = NewLease("a", TimeSpan.FromHours(1), "token:svc");
+        // Issued a second later: lists are in issue order, and two leases issued at one instant are ordered by their random ids.
+        Time.Advance(TimeSpan.FromSeconds(1));
         var second = NewLease("b", TimeSpan.FromHours(2), "cli:alice");
         await store.Leases.AddLeaseAsync(first, new SecretText("pw-a"), Ct);
         Time.Advance(TimeSpan.FromSeconds(1));
