@@ -49,7 +49,7 @@ public sealed class PgRotateClientOptions
     /// <summary>Applied to each inner Npgsql data source builder (pool sizes, timeouts, logging, type mappings).</summary>
     public Action<NpgsqlDataSourceBuilder>? ConfigureDataSource { get; set; }
 
-    /// <summary>The HTTP handler to reach the server with, instead of the client's own (tests, proxies).</summary>
+    /// <summary>The HTTP handler to reach the server with, instead of the client's own (tests, proxies); its owner disposes it, not the client.</summary>
     public HttpMessageHandler? HttpHandler { get; set; }
 
     /// <summary>The watcher's part of these options.</summary>
