@@ -31,7 +31,7 @@ public sealed class PgRotateDataSource : DbDataSource
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private readonly List<Task> _retiring = [];
+    private readonly List<(LoginSource Source, Task Disposed)> _retiring = [];
     private LoginSource _current;
     private bool _disposed;
 
@@ -43,11 +43,17 @@ public sealed class PgRotateDataSource : DbDataSource
         _loggerFactory = loggerFactory;
         _logger = loggerFactory?.CreateLogger<PgRotateDataSource>() ?? (ILogger)NullLogger.Instance;
         _time = time;
+        _current = new LoginSource(_watcher.Current, _options.ConfigureDataSource, _loggerFactory);
+        _watcher.Changed += Apply;
+        // A change between the first read and the subscription is applied now; one after it came through Apply.
+        // (Never holding this lock while asking the watcher: the watcher calls Apply under its own lock.)
+        var latest = _watcher.Current;
         lock (_gate)
         {
-            // Subscribed before the first credential is read: a change in between is applied, not lost.
-            _watcher.Changed += Apply;
-            _current = new LoginSource(_watcher.Current, _options.ConfigureDataSource, _loggerFactory);
+            if (latest.Version > _current.Credential.Version)
+            {
+                Apply(latest);
+            }
         }
     }
 
@@ -74,7 +80,7 @@ public sealed class PgRotateDataSource : DbDataSource
     {
         lock (_gate)
         {
-            return Task.WhenAll(_retiring);
+            return Task.WhenAll(_retiring.Select(r => r.Disposed));
         }
     }
 
@@ -173,15 +179,18 @@ public sealed class PgRotateDataSource : DbDataSource
     {
         if (disposing)
         {
-            DisposeAsyncCore().AsTask().GetAwaiter().GetResult();
+            DisposeSourcesAsync().AsTask().GetAwaiter().GetResult();
         }
 
         base.Dispose(disposing);
     }
 
-    protected override async ValueTask DisposeAsyncCore()
+    /// <summary>Not the base's: it would call <see cref="Dispose(bool)"/>, which disposes synchronously.</summary>
+    protected override ValueTask DisposeAsyncCore() => DisposeSourcesAsync();
+
+    private async ValueTask DisposeSourcesAsync()
     {
-        List<Task> retiring;
+        List<(LoginSource Source, Task Disposed)> retiring;
         LoginSource current;
         lock (_gate)
         {
@@ -199,8 +208,12 @@ public sealed class PgRotateDataSource : DbDataSource
         await _watcher.DisposeAsync().ConfigureAwait(false);
         _api.Dispose();
         await current.DisposeAsync().ConfigureAwait(false);
-        await Task.WhenAll(retiring).ConfigureAwait(false);
-        await base.DisposeAsyncCore().ConfigureAwait(false);
+        // A retiring pool still waiting for its connections is disposed now rather than at its bound.
+        foreach (var (source, disposed) in retiring)
+        {
+            await source.DisposeAsync().ConfigureAwait(false);
+            await disposed.ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -245,8 +258,8 @@ public sealed class PgRotateDataSource : DbDataSource
             {
                 retired = _current;
                 _current = new LoginSource(credential, _options.ConfigureDataSource, _loggerFactory);
-                _retiring.RemoveAll(t => t.IsCompleted);
-                _retiring.Add(retired.RetireAsync(RetiredPoolBound, _time));
+                _retiring.RemoveAll(r => r.Disposed.IsCompleted);
+                _retiring.Add((retired, retired.RetireAsync(RetiredPoolBound, _time)));
             }
         }
 
