@@ -1,0 +1,13 @@
+using PgRotate.Secrets;
+
+namespace PgRotate.Cli.Commands.Demo;
+
+/// <summary>What <c>pgrotate demo</c> was asked to run, checked while parsing.</summary>
+internal sealed record DemoOptions(
+    int Workers,
+    TimeSpan RotateEvery,
+    TimeSpan Duration,
+    Strategy Strategy,
+    bool ClientRetry,
+    bool PgBouncer,
+    string? BinDir);
