@@ -7,6 +7,7 @@ namespace PgRotate.Contracts;
 /// </summary>
 /// <param name="Strategy">The secret's strategy during the run.</param>
 /// <param name="ClientRetry">Whether the .NET client retried an open refused for its credential (off with --no-client-retry).</param>
+/// <param name="Pooling">Whether the workers' data sources pooled connections (off with --no-pooling: a new login per query).</param>
 /// <param name="Interrupted">True when the run was stopped early (Ctrl-C); the figures cover the time it ran.</param>
 /// <param name="DurationSeconds">How long the consumers ran.</param>
 /// <param name="RotateEverySeconds">The pause between rotations.</param>
@@ -19,10 +20,11 @@ namespace PgRotate.Contracts;
 /// <param name="PgBouncer">pgbench through pgbouncer; null when it did not run.</param>
 /// <param name="SwitchOver">From each rotation's answer until every worker's new connections used the new login; null for a single secret, whose login never changes.</param>
 /// <param name="Checks">The pattern's guarantees, checked after the last rotation.</param>
-/// <param name="Failures">Failed queries and opens, failed pgbench transactions and aborted pgbench clients, all consumers together.</param>
+/// <param name="Failures">Failed queries and opens, failed pgbench transactions and connections, all consumers together.</param>
 public sealed record DemoSummary(
     RotationStrategy Strategy,
     bool ClientRetry,
+    bool Pooling,
     bool Interrupted,
     double DurationSeconds,
     double RotateEverySeconds,

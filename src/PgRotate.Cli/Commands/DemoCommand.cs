@@ -33,6 +33,7 @@ public static class DemoCommand
         var strategy = new Option<string>("--strategy") { Description = "alternating (two logins take turns: nothing fails) or single (one login's password changes in place: new connections fail until clients catch up)", DefaultValueFactory = _ => "alternating" };
         strategy.AcceptOnlyFromAmong("alternating", "single");
         var noClientRetry = new Option<bool>("--no-client-retry") { Description = "The client data source does not retry an open refused for its credential, to show what the retry saves" };
+        var noPooling = new Option<bool>("--no-pooling") { Description = "Every worker query opens a new connection (a new login), as pgbench -C does, instead of reusing pooled ones: the hardest case for a rotation" };
         var binDir = new Option<string?>("--pg-bindir") { Description = $"PostgreSQL server programs to use (default: ${PostgresBinaries.BinDirVariable}, else the newest in /usr/lib/postgresql)" };
         return commands.Command("demo",
             "Show zero-downtime rotation live: a throwaway PostgreSQL, a temporary SQLite store and the server in this process; .NET workers and pgbench -C keep connecting while the secret rotates every second; a summary at the end. Leaves nothing behind",
@@ -45,6 +46,7 @@ public static class DemoCommand
                     Bounded(parse.GetValue(duration), "--duration", TimeSpan.FromDays(1)),
                     StrategyNames.Parse(parse.GetValue(strategy)!),
                     ClientRetry: !parse.GetValue(noClientRetry),
+                    Pooling: !parse.GetValue(noPooling),
                     PgBouncer: false,
                     parse.GetValue(binDir));
                 var terminal = ReferenceEquals(context.Out, Console.Out) && !Console.IsOutputRedirected;
@@ -59,7 +61,7 @@ public static class DemoCommand
                 }
 
                 return await ExitCodeAsync(context, summary);
-            }, workers, rotateEvery, duration, strategy, noClientRetry, binDir);
+            }, workers, rotateEvery, duration, strategy, noClientRetry, noPooling, binDir);
     }
 
     /// <summary>

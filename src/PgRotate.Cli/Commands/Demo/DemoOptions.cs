@@ -9,5 +9,6 @@ internal sealed record DemoOptions(
     TimeSpan Duration,
     Strategy Strategy,
     bool ClientRetry,
+    bool Pooling,
     bool PgBouncer,
     string? BinDir);

@@ -37,7 +37,7 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
         }
 
         var switchOver = options.Strategy == Strategy.Alternating ? new SwitchOverTracker(options.Workers, time) : null;
-        var sources = Enumerable.Range(0, options.Workers).Select(DbDataSource (_) => new StandInDataSource(environment.Api, first, options.ClientRetry)).ToList();
+        var sources = Enumerable.Range(0, options.Workers).Select(DbDataSource (_) => new StandInDataSource(environment.Api, first, options.ClientRetry, options.Pooling)).ToList();
         await using var consumers = new DemoConsumers(sources, pgBench, new RotationDriver(environment.Api, options.RotateEvery, switchOver, time), switchOver, new LatencyHistogram(), time);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -89,7 +89,7 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
             ? $"  secret {DemoEnvironment.SecretName} (alternating): the NOLOGIN group {DemoEnvironment.Group} owns the data; its member logins take turns, current {environment.FirstLogin}"
             : $"  secret {DemoEnvironment.SecretName} (single): the login {DemoEnvironment.Group} owns the data and its password changes in place");
         await o.WriteLineAsync($"  pgrotate serve on {environment.Api.Server} with a token that may read and rotate {DemoEnvironment.SecretName}");
-        await o.WriteLineAsync($"  {options.Workers} .NET workers, each with its own client data source (retry on a refused login: {(options.ClientRetry ? "on" : "off")}), querying without pause");
+        await o.WriteLineAsync($"  {options.Workers} .NET workers, each with its own client data source (retry on a refused login: {(options.ClientRetry ? "on" : "off")}), querying without pause{(options.Pooling ? " through its pool" : ", a new connection per query")}");
         if (pgBench.Count > 0)
         {
             await o.WriteLineAsync($"  pgbench -C (a new connection per transaction) with PGSERVICEFILE={serviceFile} and service={ServiceName}, a file kept current from the API");
@@ -124,7 +124,7 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
         var benches = consumers.PgBench.Select(b => b.Summary(ran)).ToList();
         var failures = consumers.QueriesFailed + benches.Sum(b => b.TransactionsFailed + b.ConnectionsFailed);
         return new DemoSummary(
-            options.Strategy.ToContract(), options.ClientRetry, interrupted, Math.Round(ran.TotalSeconds, 2), options.RotateEvery.TotalSeconds,
+            options.Strategy.ToContract(), options.ClientRetry, options.Pooling, interrupted, Math.Round(ran.TotalSeconds, 2), options.RotateEvery.TotalSeconds,
             consumers.Driver.Done, consumers.Driver.Failed, checks.CurrentLogin, workers,
             new DemoQueries(consumers.QueriesOk, consumers.QueriesFailed, consumers.Latencies.PercentileMs(50), consumers.Latencies.PercentileMs(99)),
             benches.FirstOrDefault(), null, consumers.SwitchOver?.Summary(), checks, failures);

@@ -12,6 +12,7 @@ internal sealed class StandInDataSource : DbDataSource
 {
     private readonly DemoApi _api;
     private readonly bool _retry;
+    private readonly bool _pooling;
     private readonly List<NpgsqlDataSource> _all = [];
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _stop = new();
@@ -19,10 +20,11 @@ internal sealed class StandInDataSource : DbDataSource
     private NpgsqlDataSource _current;
     private int _version;
 
-    public StandInDataSource(DemoApi api, Contracts.Credential first, bool retry)
+    public StandInDataSource(DemoApi api, Contracts.Credential first, bool retry, bool pooling)
     {
         _api = api;
         _retry = retry;
+        _pooling = pooling;
         _current = Build(first);
         _version = first.Version;
         _watch = Task.Run(WatchAsync);
@@ -78,7 +80,7 @@ internal sealed class StandInDataSource : DbDataSource
     {
         var source = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder
         {
-            Host = c.Host, Port = c.Port, Database = c.Database, Username = c.Username, Password = c.Password,
+            Host = c.Host, Port = c.Port, Database = c.Database, Username = c.Username, Password = c.Password, Pooling = _pooling,
         });
         lock (_lock)
         {

@@ -13,7 +13,7 @@ internal static class SummaryReport
         await o.WriteLineAsync(F($"summary: {strategy} secret, client retry {(s.ClientRetry ? "on" : "off")}, {s.DurationSeconds:0.0} s{(s.Interrupted ? " (interrupted)" : "")}, rotating every {s.RotateEverySeconds:0.###} s"));
         await o.WriteLineAsync(F($"  rotations     {s.Rotations} through the API, {s.RotationsFailed} failed; current login {s.CurrentLogin}"));
         var changed = s.Workers.Count(w => w.LoginChanges > 0);
-        await o.WriteLineAsync(F($"  .NET workers  {s.Workers.Count} (one client data source each): {s.Queries.Ok:N0} queries ok, {s.Queries.Failed:N0} failed; p50 {s.Queries.P50Ms:0.00} ms, p99 {s.Queries.P99Ms:0.00} ms; {changed} of {s.Workers.Count} changed login"));
+        await o.WriteLineAsync(F($"  .NET workers  {s.Workers.Count} (one client data source each, {(s.Pooling ? "pooled" : "a new connection per query")}): {s.Queries.Ok:N0} queries ok, {s.Queries.Failed:N0} failed; p50 {s.Queries.P50Ms:0.00} ms, p99 {s.Queries.P99Ms:0.00} ms; {changed} of {s.Workers.Count} changed login"));
         foreach (var bench in new[] { s.PgBench, s.PgBouncer }.OfType<DemoPgBench>())
         {
             await o.WriteLineAsync(F($"  pgbench -C    {bench.Via}: {bench.TransactionsOk:N0} transactions ok, {bench.TransactionsFailed:N0} failed, {bench.ConnectionsFailed:N0} connections failed ({bench.Tps:0} tps)"));
