@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Npgsql;
+using PgRotate.Crypto;
 using PgRotate.Bench.Server;
 using PgRotate.Cli;
 using PgRotate.Local;
@@ -30,12 +31,10 @@ internal sealed partial class SharedStore
         const string role = "pgrotate_store";
         const string database = "pgrotate_store";
         var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+        await cluster.CreateLoginRoleAsync(role, new SecretText(password), cancellationToken);
+
         await using (var superuser = await cluster.OpenSuperuserConnectionAsync(cancellationToken: cancellationToken))
         {
-            // CREATE ROLE takes no parameters; the password is hex, so it cannot leave the literal, and this cluster
-            // lives only as long as the run.
-            await using var create = new NpgsqlCommand($"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'", superuser);
-            await create.ExecuteNonQueryAsync(cancellationToken);
             await using var db = new NpgsqlCommand($"CREATE DATABASE \"{database}\" OWNER \"{role}\"", superuser);
             await db.ExecuteNonQueryAsync(cancellationToken);
         }

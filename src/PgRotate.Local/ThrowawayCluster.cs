@@ -102,6 +102,20 @@ public sealed class ThrowawayCluster : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>
+    /// Creates a login role for a tool running beside the cluster (a store, a benchmark's client). The server is given
+    /// the password's SCRAM verifier, never the password, so it stays out of the statement log (log_statement=all).
+    /// </summary>
+    public async Task CreateLoginRoleAsync(string role, SecretText password, CancellationToken cancellationToken = default)
+    {
+        var verifier = Postgres.ScramVerifier.Create(password);
+        var connection = await OpenSuperuserConnectionAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var closeConnection = connection.ConfigureAwait(false);
+        // CREATE ROLE takes no parameters: the name is quoted as an identifier, the verifier (base64, '$' and ':') as a literal.
+        var create = new NpgsqlCommand($"CREATE ROLE \"{role.Replace("\"", "\"\"", StringComparison.Ordinal)}\" LOGIN PASSWORD '{verifier.Replace("'", "''", StringComparison.Ordinal)}'", connection);
+        await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<string> ReadServerLogAsync(CancellationToken cancellationToken = default)
     {
         var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);

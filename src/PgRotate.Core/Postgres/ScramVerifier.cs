@@ -12,7 +12,7 @@ namespace PgRotate.Postgres;
 /// <c>SCRAM-SHA-256$&lt;iterations&gt;:&lt;salt&gt;$&lt;StoredKey&gt;:&lt;ServerKey&gt;</c>. Handing the server a
 /// precomputed verifier keeps the plaintext password out of statement logs and pg_stat_statements.
 /// </summary>
-internal static class ScramVerifier
+public static class ScramVerifier
 {
     public const int DefaultIterations = 4096;
     public const int SaltLength = 16;

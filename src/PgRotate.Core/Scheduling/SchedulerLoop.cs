@@ -42,8 +42,9 @@ public sealed class SchedulerLoop(
         {
             while (true)
             {
+                var tickStarted = time.GetUtcNow();
                 var run = await TickAsync(cancellationToken).ConfigureAwait(false);
-                var wake = await NextWakeAsync(cancellationToken).ConfigureAwait(false);
+                var wake = await NextWakeAsync(tickStarted, cancellationToken).ConfigureAwait(false);
                 var sleep = wake - time.GetUtcNow();
                 // The sleep starts before the tick is announced: whoever reacts to it by moving the clock finds it waiting.
                 var delay = sleep > TimeSpan.Zero ? Task.Delay(sleep, time, cancellationToken) : Task.CompletedTask;
@@ -136,8 +137,13 @@ public sealed class SchedulerLoop(
     private bool IsBackingOff(string secret, DateTimeOffset now) =>
         _status.TryGetValue(secret, out var status) && status.LastOutcome == SchedulerOutcome.Failed && status.NextAttemptAt > now;
 
-    /// <summary>The earliest of: the next secret's scheduled time, the end of a backoff or grace, now + the longest sleep.</summary>
-    private async Task<DateTimeOffset> NextWakeAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The earliest of: the next secret's scheduled time, the end of a backoff or grace, now + the longest sleep; or now,
+    /// when a secret fell due while the tick that started at <paramref name="tickStarted"/> ran (that tick listed the
+    /// due secrets at its start and did not see it). Only those: a secret due before the tick was the tick's to handle,
+    /// and one it left alone (outside its window, say) must not make the loop spin.
+    /// </summary>
+    private async Task<DateTimeOffset> NextWakeAsync(DateTimeOffset tickStarted, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var wake = now + _options.MaxSleep;
@@ -145,7 +151,17 @@ public sealed class SchedulerLoop(
         {
             foreach (var secret in await store.ListSecretsAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (secret.NextRotationAt is { } next && next > now && next < wake && !IsBackingOff(secret.Name, now))
+                if (secret.NextRotationAt is not { } next || IsBackingOff(secret.Name, now))
+                {
+                    continue;
+                }
+
+                if (next > tickStarted && next <= now)
+                {
+                    return now;
+                }
+
+                if (next > now && next < wake)
                 {
                     wake = next;
                 }

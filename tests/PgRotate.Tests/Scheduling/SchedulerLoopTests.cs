@@ -45,6 +45,41 @@ public sealed class SchedulerLoopTests(PostgresFixture postgres)
         Assert.Equal((secret, SchedulerOutcome.Rotated, 0), (status.Secret, status.LastOutcome, status.ConsecutiveFailures));
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_secret_that_falls_due_during_a_tick_is_rotated_by_the_next_tick_at_once()
+    {
+        var time = CliSandbox.FakeTime();
+        using var sandbox = await new CliSandbox(postgres, time).InitializedWithTargetAsync();
+        var first = await AddAsync(sandbox, "--every", "1h");
+        time.Advance(TimeSpan.FromMinutes(30));
+        var second = await AddAsync(sandbox, "--every", "1h");
+        // While the first secret rotates, the clock passes the second one's due time: the tick that is running listed
+        // the due secrets before that, so only the loop's next look can find it.
+        var hooks = new RotationHooks
+        {
+            AfterStep = (secret, step, _) =>
+            {
+                if (secret == first && step == RotationStep.Create)
+                {
+                    time.Advance(TimeSpan.FromMinutes(31));
+                }
+
+                return ValueTask.CompletedTask;
+            },
+        };
+        await using var scheduler = await SchedulerAsync(sandbox, time, new SchedulerOptions { MaxSleep = TimeSpan.FromDays(1) }, hooks);
+
+        var idle = await scheduler.NextTickAsync();
+        time.Advance(TimeSpan.FromMinutes(30));
+        var firstDue = await scheduler.NextTickAsync();
+        // No clock move here: with a day's MaxSleep, a loop that slept until its next look would never tick again.
+        var secondDue = await scheduler.NextTickAsync().WaitAsync(TestContext.Current.CancellationToken);
+
+        Assert.Empty(idle.Rotated);
+        Assert.Equal([first], firstDue.Rotated.Select(r => r.Secret));
+        Assert.Equal([second], secondDue.Rotated.Select(r => r.Secret));
+    }
+
     [Fact]
     public async Task A_backlog_after_downtime_is_caught_up_at_most_P_rotations_at_once()
     {

@@ -26,8 +26,10 @@ public static class StoreSandboxes
 
         var database = await postgres.CreateDatabaseAsync();
         var role = Unique.Name("store");
-        var password = PasswordGenerator.Generate().Reveal();
-        await postgres.ExecuteAsync($"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'; ALTER DATABASE \"{database}\" OWNER TO \"{role}\"");
+        var secret = PasswordGenerator.Generate();
+        var password = secret.Reveal();
+        await postgres.Cluster.CreateLoginRoleAsync(role, secret, TestContext.Current.CancellationToken);
+        await postgres.ExecuteAsync($"ALTER DATABASE \"{database}\" OWNER TO \"{role}\"");
         using var key = MasterKey.Generate();
         sandbox.SetEnvironment(CliContext.StoreVariable, $"postgresql://{role}@{postgres.Cluster.Host}:{postgres.Cluster.Port}/{database}");
         sandbox.SetEnvironment(PostgresStoreConnection.PasswordVariable, password);

@@ -217,8 +217,10 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
     {
         var db = await PostgresStoreDatabase.CreateAsync(postgres);
         var role = Unique.Name("store");
-        var password = PasswordGenerator.Generate().Reveal();
-        await postgres.ExecuteAsync($"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'; GRANT CREATE ON DATABASE \"{db.Database}\" TO \"{role}\"");
+        var secret = PasswordGenerator.Generate();
+        var password = secret.Reveal();
+        await postgres.Cluster.CreateLoginRoleAsync(role, secret, Cancel);
+        await postgres.ExecuteAsync($"GRANT CREATE ON DATABASE \"{db.Database}\" TO \"{role}\"");
         using var key = MasterKey.Generate();
         var text = db.ConnectionString(withPassword: false, user: role);
 
@@ -238,8 +240,9 @@ public sealed class PostgresStoreTests(PostgresFixture postgres)
     {
         var db = await PostgresStoreDatabase.CreateAsync(postgres);
         var role = Unique.Name("store");
-        var password = PasswordGenerator.Generate().Reveal();
-        await postgres.ExecuteAsync($"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'");
+        var secret = PasswordGenerator.Generate();
+        var password = secret.Reveal();
+        await postgres.Cluster.CreateLoginRoleAsync(role, secret, Cancel);
         using var key = MasterKey.Generate();
 
         var refused = await Assert.ThrowsAsync<PgRotateException>(() => PostgresSecretStore.CreateAsync(
