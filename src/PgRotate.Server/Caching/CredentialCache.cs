@@ -24,14 +24,16 @@ internal sealed class CredentialCache(ISecretStore store, TimeProvider time, Ser
 
     /// <summary>
     /// The answer for <paramref name="name"/> in <paramref name="stage"/>; a secret that does not exist is <c>NotFound</c>
-    /// (never cached). The load is not cancelled by one caller, since others may share it.
+    /// (never cached). The load is not cancelled by one caller, since others may share it. <paramref name="fresh"/>
+    /// (the request said <c>Cache-Control: no-cache</c>) reads the store again: a client whose login was just refused
+    /// asks so, because another process's rotation reaches this cache only when the change feed reports it.
     /// </summary>
-    public async Task<CachedCredential> GetAsync(string name, Stage stage, CancellationToken cancellationToken)
+    public async Task<CachedCredential> GetAsync(string name, Stage stage, CancellationToken cancellationToken, bool fresh = false)
     {
         var key = (name, stage);
         var now = time.GetUtcNow();
         var entry = _entries.GetOrAdd(key, Start, now);
-        if (entry.Load.IsCompleted && (!entry.Load.IsCompletedSuccessfully || now - entry.LoadedAt >= settings.CredentialCacheTime))
+        if (entry.Load.IsCompleted && (fresh || !entry.Load.IsCompletedSuccessfully || now - entry.LoadedAt >= settings.CredentialCacheTime))
         {
             // Too old, or a failure the next request retries rather than inherits.
             _entries.TryRemove(new KeyValuePair<(string, Stage), Entry>(key, entry));

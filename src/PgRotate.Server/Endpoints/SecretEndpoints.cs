@@ -100,7 +100,8 @@ internal static class SecretEndpoints
             throw PgRotateException.InvalidInput("timeout goes with waitForChange=VERSION");
         }
 
-        var answer = await credentials.GetAsync(target.Name, stage, http.RequestAborted).ConfigureAwait(false);
+        var fresh = http.Request.Headers.CacheControl.ToString().Contains("no-cache", StringComparison.OrdinalIgnoreCase);
+        var answer = await credentials.GetAsync(target.Name, stage, http.RequestAborted, fresh).ConfigureAwait(false);
         if (waitFor is { } known && (answer.Version ?? 0) <= known)
         {
             answer = await WaitForNewerAsync(http, answer.Secret, stage, known, timeout, watchers, credentials, time, lifetime).ConfigureAwait(false);

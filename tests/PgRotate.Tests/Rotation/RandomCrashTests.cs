@@ -14,11 +14,15 @@ public abstract class RandomCrashTests(PostgresFixture postgres, StoreKind store
     private const string Secret = "orders/app";
     private const int RandomKills = 40;
 
-    /// <summary>
+    /// <summary>Forty kills at random moments of a rotation; after each, the next run finishes what was started.</summary>
+    /// <remarks>
     /// Kills land anywhere in a run: in the runtime's start-up, between steps, inside a store commit or a role change.
     /// The moments are spread over the length of an uninterrupted run of the same command, measured first: a child
-    /// takes 100–300 ms to reach the rotation itself, so kills in the first 60 ms would only ever hit start-up.
-    /// </summary>
+    /// takes 100–300 ms to reach the rotation itself, so kills in the first 60 ms would only ever hit start-up. On a
+    /// loaded machine runs get slower than the one measured, and every kill can land before the first store write; then
+    /// up to as many kills again follow, each after measuring a fresh run and aimed at its later part, until one
+    /// catches a rotation in flight.
+    /// </remarks>
     [Fact]
     public async Task Rotations_killed_at_random_moments_are_finished_by_the_next_run()
     {
@@ -26,15 +30,20 @@ public abstract class RandomCrashTests(PostgresFixture postgres, StoreKind store
         using var next = sandbox.SharingStore();
         var group = Unique.Name("app");
         (await sandbox.RunAsync("secret", "add", Secret, "--target", sandbox.TargetName, "--group", group)).Ok();
-        var clock = Stopwatch.StartNew();
-        (await CliProcess.RunAsync(sandbox, null, "rotate", Secret, "--force")).Ok();
-        var runLength = clock.Elapsed;
+        var runLength = await MeasureRunAsync(sandbox);
         var outcomes = new Dictionary<string, int>(StringComparer.Ordinal);
 
-        for (var kill = 0; kill < RandomKills; kill++)
+        for (var kill = 0; kill < RandomKills || (kill < 2 * RandomKills && outcomes.GetValueOrDefault("left a pending version") == 0); kill++)
         {
-            var before = await SecretState.ReadAsync(next, Secret);
             var delay = runLength * Random.Shared.NextDouble();
+            if (kill >= RandomKills)
+            {
+                // Re-aimed: this moment's run length, and its later half, where the store writes are.
+                runLength = await MeasureRunAsync(sandbox);
+                delay = runLength * (0.5 + (0.5 * Random.Shared.NextDouble()));
+            }
+
+            var before = await SecretState.ReadAsync(next, Secret);
 
             using (var child = CliProcess.Start(sandbox, null, "rotate", Secret, "--force"))
             {
@@ -75,5 +84,13 @@ public abstract class RandomCrashTests(PostgresFixture postgres, StoreKind store
         TestContext.Current.TestOutputHelper?.WriteLine(summary);
         // Some kills must have hit a rotation in flight, or this test proved nothing about resuming.
         Assert.True(outcomes.GetValueOrDefault("left a pending version") > 0, summary);
+    }
+
+    /// <summary>How long an uninterrupted <c>rotate --force</c> process takes right now, start-up included.</summary>
+    private static async Task<TimeSpan> MeasureRunAsync(CliSandbox sandbox)
+    {
+        var clock = Stopwatch.StartNew();
+        (await CliProcess.RunAsync(sandbox, null, "rotate", Secret, "--force")).Ok();
+        return clock.Elapsed;
     }
 }

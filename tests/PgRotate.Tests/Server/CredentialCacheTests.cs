@@ -74,4 +74,24 @@ public sealed class CredentialCacheTests(PostgresFixture postgres)
         Assert.Equal(port + 1, (await RunningServer.JsonAsync(after)).GetProperty("port").GetInt32());
         Assert.InRange(bound, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
     }
+
+    [Fact]
+    public async Task A_read_with_no_cache_reads_the_store_again_at_once()
+    {
+        var clock = CliSandbox.FakeTime();
+        var sandbox = await new CliSandbox(postgres, clock).InitializedWithTargetAsync();
+        (await sandbox.RunAsync("secret", "add", RunningServer.Secret, "--target", sandbox.TargetName, "--group", Unique.Name("app"))).Ok();
+        await using var server = await RunningServer.OpenAsync(sandbox);
+        var token = await server.TokenAsync("read:orders/app");
+        using var before = await server.GetAsync("/v1/secrets/orders/app", token);
+        var port = (await RunningServer.JsonAsync(before)).GetProperty("port").GetInt32();
+
+        // A change the feed does not report, and no clock move: only a read that bypasses the cache can see it.
+        (await sandbox.RunAsync("target", "update", sandbox.TargetName, "--conn", $"Host=127.0.0.1;Port={port + 1};Database=postgres;Username=postgres", "--no-verify")).Ok();
+        using var cached = await server.GetAsync("/v1/secrets/orders/app", token);
+        using var fresh = await server.SendAsync(HttpMethod.Get, "/v1/secrets/orders/app", token, configure: r => r.Headers.CacheControl = new System.Net.Http.Headers.CacheControlHeaderValue { NoCache = true });
+
+        Assert.Equal(port, (await RunningServer.JsonAsync(cached)).GetProperty("port").GetInt32());
+        Assert.Equal(port + 1, (await RunningServer.JsonAsync(fresh)).GetProperty("port").GetInt32());
+    }
 }

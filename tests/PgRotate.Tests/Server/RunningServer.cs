@@ -24,6 +24,7 @@ internal sealed class RunningServer : IAsyncDisposable
     public const string Secret = "orders/app";
 
     private MasterKey? _key;
+    private bool _stopped;
 
     private RunningServer(CliSandbox sandbox, ISecretStore store, TargetConnector connector, WebApplication app, StringWriter warnings)
     {
@@ -113,14 +114,26 @@ internal sealed class RunningServer : IAsyncDisposable
     public async Task<int> CurrentVersionAsync(string secret = Secret) =>
         (await Store.FindVersionAsync(secret, Secrets.Stage.Current, TestContext.Current.CancellationToken))!.Number;
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops serving and closes the store, keeping the sandbox: <see cref="OpenAsync"/> can serve it again (same port, same store).</summary>
+    public async ValueTask StopAsync()
     {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
         Http.Dispose();
         await App.StopAsync(CancellationToken.None);
         await App.DisposeAsync();
         await Store.DisposeAsync();
         await Connector.DisposeAsync();
         _key?.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
         Sandbox.Dispose();
     }
 }
