@@ -13,6 +13,9 @@ internal sealed class DemoApi(Uri server, string token, string secret) : IDispos
 
     public Uri Server => server;
 
+    /// <summary>The demo's token, handed to the client data sources as a service would be given its own.</summary>
+    public string Token => token;
+
     /// <summary>Rotates the secret now; <c>force</c>, since back-to-back rotations land inside the previous one's grace.</summary>
     public async Task<RotationResult> RotateAsync(CancellationToken cancellationToken)
     {

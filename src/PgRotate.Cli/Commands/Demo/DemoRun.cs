@@ -1,4 +1,5 @@
 using System.Data.Common;
+using PgRotate.Client;
 using PgRotate.Contracts;
 using PgRotate.Secrets;
 using PgRotate.Wire;
@@ -37,7 +38,7 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
         }
 
         var switchOver = options.Strategy == Strategy.Alternating ? new SwitchOverTracker(options.Workers, time) : null;
-        var sources = Enumerable.Range(0, options.Workers).Select(DbDataSource (_) => new StandInDataSource(environment.Api, first, options.ClientRetry, options.Pooling)).ToList();
+        var sources = await DataSourcesAsync(environment, cancellationToken);
         await using var consumers = new DemoConsumers(sources, pgBench, new RotationDriver(environment.Api, options.RotateEvery, switchOver, time), switchOver, new LatencyHistogram(), time);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -79,6 +80,40 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
         var checks = await PatternChecks.RunAsync(environment, context.Connector, finish.Token);
         return Summary(consumers, checks, ran, interrupted);
     }
+
+    /// <summary>One client data source per worker, as separate service instances would each have their own.</summary>
+    private async Task<List<DbDataSource>> DataSourcesAsync(DemoEnvironment environment, CancellationToken cancellationToken)
+    {
+        var sources = new List<DbDataSource>();
+        try
+        {
+            for (var i = 0; i < options.Workers; i++)
+            {
+                sources.Add(await PgRotateDataSource.CreateAsync(ClientOptions(environment), cancellationToken: cancellationToken));
+            }
+
+            return sources;
+        }
+        catch
+        {
+            foreach (var source in sources)
+            {
+                await source.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>What a service would configure: the server, its token and the secret; the demo's own switches on top.</summary>
+    private PgRotateClientOptions ClientOptions(DemoEnvironment environment) => new()
+    {
+        ServerUrl = environment.Api.Server,
+        Token = environment.Api.Token,
+        Secret = DemoEnvironment.SecretName,
+        RetryOnAuthenticationFailure = options.ClientRetry,
+        ConfigureDataSource = builder => builder.ConnectionStringBuilder.Pooling = options.Pooling,
+    };
 
     private async Task WriteIntroductionAsync(DemoEnvironment environment, string serviceFile, IReadOnlyList<PgBenchRunner> pgBench)
     {
