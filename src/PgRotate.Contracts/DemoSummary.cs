@@ -19,6 +19,7 @@ namespace PgRotate.Contracts;
 /// <param name="PgBench">pgbench -C reading the rendered service file; null when it did not run.</param>
 /// <param name="PgBouncer">pgbench through pgbouncer; null when it did not run.</param>
 /// <param name="SwitchOver">From each rotation's answer until every worker's new connections used the new login; null for a single secret, whose login never changes.</param>
+/// <param name="Notification">The client's part of the switch-over: from each rotation's answer until every worker's data source had moved to the new login, before opening anything with it; null for a single secret.</param>
 /// <param name="Checks">The pattern's guarantees, checked after the last rotation.</param>
 /// <param name="Failures">Failed queries and opens, failed pgbench transactions and connections, all consumers together.</param>
 public sealed record DemoSummary(
@@ -36,6 +37,7 @@ public sealed record DemoSummary(
     DemoPgBench? PgBench,
     DemoPgBench? PgBouncer,
     DemoLatency? SwitchOver,
+    DemoLatency? Notification,
     DemoChecks Checks,
     long Failures);
 

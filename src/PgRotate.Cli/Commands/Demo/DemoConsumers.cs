@@ -11,13 +11,14 @@ internal sealed class DemoConsumers : IAsyncDisposable
 {
     private readonly List<DbDataSource> _dataSources;
 
-    public DemoConsumers(IReadOnlyList<DbDataSource> dataSources, IReadOnlyList<PgBenchRunner> pgBench, RotationDriver driver, SwitchOverTracker? switchOver, LatencyHistogram latencies, TimeProvider time)
+    public DemoConsumers(IReadOnlyList<DbDataSource> dataSources, IReadOnlyList<PgBenchRunner> pgBench, RotationDriver driver, SwitchOverTracker? switchOver, SwitchOverTracker? notification, LatencyHistogram latencies, TimeProvider time)
     {
         _dataSources = [.. dataSources];
         Workers = [.. dataSources.Select((source, i) => new QueryWorker(i, source, latencies, switchOver, time))];
         PgBench = pgBench;
         Driver = driver;
         SwitchOver = switchOver;
+        Notification = notification;
         Latencies = latencies;
     }
 
@@ -27,6 +28,12 @@ internal sealed class DemoConsumers : IAsyncDisposable
 
     /// <summary>Null for a single secret: its login never changes, so there is no moving over to time.</summary>
     public SwitchOverTracker? SwitchOver { get; }
+
+    /// <summary>
+    /// The client's part of the switch-over: until every worker's data source had moved to the new login (its
+    /// long-poll answered), before any connection was opened with it. Null for a single secret, as above.
+    /// </summary>
+    public SwitchOverTracker? Notification { get; }
 
     public LatencyHistogram Latencies { get; }
     public long QueriesOk => Workers.Sum(w => w.Ok);

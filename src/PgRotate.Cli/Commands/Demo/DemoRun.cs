@@ -37,9 +37,19 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
             await WriteIntroductionAsync(environment, serviceFile, pgBench);
         }
 
-        var switchOver = options.Strategy == Strategy.Alternating ? new SwitchOverTracker(options.Workers, time) : null;
+        var alternating = options.Strategy == Strategy.Alternating;
+        var switchOver = alternating ? new SwitchOverTracker(options.Workers, time) : null;
+        var notification = alternating ? new SwitchOverTracker(options.Workers, time) : null;
         var sources = await DataSourcesAsync(environment, cancellationToken);
-        await using var consumers = new DemoConsumers(sources, pgBench, new RotationDriver(environment.Api, options.RotateEvery, switchOver, time), switchOver, new LatencyHistogram(), time);
+        for (var i = 0; i < sources.Count && notification is not null; i++)
+        {
+            var worker = i;
+            notification.Observed(worker, first.Username);
+            ((PgRotateDataSource)sources[i]).CredentialChanged += credential => notification.Observed(worker, credential.Username);
+        }
+
+        var driver = new RotationDriver(environment.Api, options.RotateEvery, [.. new[] { switchOver, notification }.OfType<SwitchOverTracker>()], time);
+        await using var consumers = new DemoConsumers(sources, pgBench, driver, switchOver, notification, new LatencyHistogram(), time);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var stopView = new CancellationTokenSource();
@@ -162,6 +172,6 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
             options.Strategy.ToContract(), options.ClientRetry, options.Pooling, interrupted, Math.Round(ran.TotalSeconds, 2), options.RotateEvery.TotalSeconds,
             consumers.Driver.Done, consumers.Driver.Failed, checks.CurrentLogin, workers,
             new DemoQueries(consumers.QueriesOk, consumers.QueriesFailed, consumers.Latencies.PercentileMs(50), consumers.Latencies.PercentileMs(99)),
-            benches.FirstOrDefault(), null, consumers.SwitchOver?.Summary(), checks, failures);
+            benches.FirstOrDefault(), null, consumers.SwitchOver?.Summary(), consumers.Notification?.Summary(), checks, failures);
     }
 }

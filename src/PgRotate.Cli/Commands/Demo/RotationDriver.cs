@@ -4,9 +4,9 @@ namespace PgRotate.Cli.Commands.Demo;
 
 /// <summary>
 /// Rotates the demo's secret through the API every <c>--rotate-every</c>, as an operator or a schedule would, and tells
-/// the switch-over tracker the moment each rotation's answer arrives.
+/// the switch-over trackers the moment each rotation's answer arrives.
 /// </summary>
-internal sealed class RotationDriver(DemoApi api, TimeSpan every, SwitchOverTracker? switchOver, TimeProvider time)
+internal sealed class RotationDriver(DemoApi api, TimeSpan every, IReadOnlyList<SwitchOverTracker> trackers, TimeProvider time)
 {
     private int _done;
     private int _failed;
@@ -40,7 +40,11 @@ internal sealed class RotationDriver(DemoApi api, TimeSpan every, SwitchOverTrac
                 }
 
                 Durations.Record(time.GetElapsedTime(started));
-                switchOver?.RotationAnswered(result.Username);
+                foreach (var tracker in trackers)
+                {
+                    tracker.RotationAnswered(result.Username);
+                }
+
                 Volatile.Write(ref _currentLogin, result.Username);
                 Interlocked.Increment(ref _done);
             }

@@ -27,6 +27,10 @@ internal static class SummaryReport
         if (s.SwitchOver is { } so)
         {
             await o.WriteLineAsync(F($"  switch-over   p50 {so.P50Ms:0.0} ms, p99 {so.P99Ms:0.0} ms, max {so.MaxMs:0.0} ms over {so.Samples} rotations (from the API's answer until every worker's new connections used the new login; goal p99 < 100 ms){(so.Incomplete > 0 ? F($"; {so.Incomplete} not caught up before the next rotation") : "")}"));
+            if (s.Notification is { } heard)
+            {
+                await o.WriteLineAsync(F($"    of which    p50 {heard.P50Ms:0.0} ms, p99 {heard.P99Ms:0.0} ms until every data source had heard of it (the long-poll); the rest is opening a connection as the new login"));
+            }
         }
         else
         {
