@@ -47,6 +47,7 @@ Row("pgbench failed transactions / connections", s => s.PgBench is { } b ? $"{b.
 Row("pgbench through pgbouncer ok", s => s.PgBouncer is { } b ? $"{b.TransactionsOk:N0} ({b.Tps:0} tps)" : "not run");
 Row("pgbouncer failed transactions / connections", s => s.PgBouncer is { } b ? $"{b.TransactionsFailed:N0} / {b.ConnectionsFailed:N0}" : "not run");
 Row("switch-over p50 / p99 (max)", s => s.SwitchOver is { } so ? $"{so.P50Ms:0.0} / {so.P99Ms:0.0} ms ({so.MaxMs:0.0})" : "n/a (one login)");
+Row("  of which the client hearing of it, p50 / p99", s => s.Notification is { } n ? $"{n.P50Ms:0.0} / {n.P99Ms:0.0} ms" : "n/a");
 Row("failures, all consumers", s => $"{s.Failures:N0}");
 return failed ? 1 : 0;
 
