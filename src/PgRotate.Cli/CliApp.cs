@@ -164,6 +164,7 @@ public static partial class CliApp
         root.Subcommands.Add(CheckCommand.Create(commands));
         root.Subcommands.Add(DemoCommand.Create(commands));
         root.Subcommands.Add(TokenCommands.Create(commands));
+        root.Subcommands.Add(LeaseCommands.Create(commands));
         root.Subcommands.Add(ServeCommand.Create(commands));
         HelpText.Install(root);
 

@@ -5,7 +5,8 @@ namespace PgRotate.Cli;
 
 /// <summary>
 /// A testing knob: with <c>PGROTATE_FAULT_KILL_AFTER=create|set|test|finish</c> the process kills itself with SIGKILL
-/// right after that rotation step, the way a crash or an OOM kill would. The crash tests use it to stop a real
+/// right after that rotation step (or, with <c>lease-role</c>, right after a lease's role was created and before the
+/// lease is stored), the way a crash or an OOM kill would. The crash tests use it to stop a real
 /// process at every step boundary; nothing else should set it.
 /// </summary>
 public static class FaultInjection
@@ -34,4 +35,19 @@ public static class FaultInjection
             },
         };
     }
+
+    /// <summary>The value of <see cref="KillAfterVariable"/> that stops <c>lease issue</c> between its role and its row.</summary>
+    public const string KillAfterLeaseRole = "lease-role";
+
+    public static Leases.LeaseHooks LeaseHooks(CliHost host) => host.Environment(KillAfterVariable) != KillAfterLeaseRole
+        ? new Leases.LeaseHooks()
+        : new Leases.LeaseHooks
+        {
+            AfterRoleCreated = _ =>
+            {
+                using var self = Process.GetCurrentProcess();
+                self.Kill();
+                return ValueTask.CompletedTask;
+            },
+        };
 }

@@ -179,25 +179,31 @@ public sealed class CredentialWatcher : IAsyncDisposable
         {
             try
             {
-                var asked = _time.GetUtcNow();
-                var changed = await _api.WaitForChangeAsync(Secret, Current.Version, _settings.LongPollTimeout, stop).ConfigureAwait(false);
-                if (failures > 0)
+                if (failures > 0 || _time.GetUtcNow() - lastFullFetch >= _settings.RefreshInterval)
                 {
-                    ClientLog.ServerBack(_logger, Secret, (long)(_time.GetUtcNow() - outageStarted).TotalSeconds, failures);
-                    failures = 0;
+                    // After a failure a plain read rather than a long-poll: it tells at once that the server is back,
+                    // and brings whatever changed meanwhile.
+                    Accept(await _api.GetCredentialAsync(Secret, CredentialStage.Current, stop).ConfigureAwait(false), fromFullFetch: true);
+                    lastFullFetch = _time.GetUtcNow();
+                    if (failures > 0)
+                    {
+                        ClientLog.ServerBack(_logger, Secret, (long)(lastFullFetch - outageStarted).TotalSeconds, failures);
+                        failures = 0;
+                    }
+
+                    continue;
                 }
 
+                var asked = _time.GetUtcNow();
+                // The long-poll ends by the next full fetch, so a poll that never reports a change still leaves room for it.
+                var untilRefresh = _settings.RefreshInterval - (asked - lastFullFetch);
+                var wait = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(Math.Min(_settings.LongPollTimeout.TotalSeconds, untilRefresh.TotalSeconds))));
+                var changed = await _api.WaitForChangeAsync(Secret, Current.Version, wait, stop).ConfigureAwait(false);
                 if (changed is not null)
                 {
                     Accept(changed, fromFullFetch: false);
                 }
-
-                if (_time.GetUtcNow() - lastFullFetch >= _settings.RefreshInterval)
-                {
-                    Accept(await _api.GetCredentialAsync(Secret, CredentialStage.Current, stop).ConfigureAwait(false), fromFullFetch: true);
-                    lastFullFetch = _time.GetUtcNow();
-                }
-                else if (changed is null && _time.GetUtcNow() - asked < ShortestPoll)
+                else if (_time.GetUtcNow() - asked < ShortestPoll)
                 {
                     await Task.Delay(Backoff.Initial, _time, stop).ConfigureAwait(false);
                 }

@@ -147,6 +147,8 @@ internal sealed class LoginSource : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             await Source.DisposeAsync().ConfigureAwait(false);
+            // A retirement still waiting for connections has nothing left to wait for.
+            _allBack.TrySetResult();
         }
     }
 }

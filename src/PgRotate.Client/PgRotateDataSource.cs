@@ -31,7 +31,7 @@ public sealed class PgRotateDataSource : DbDataSource
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private readonly List<Task> _retiring = [];
+    private readonly List<(LoginSource Source, Task Disposed)> _retiring = [];
     private LoginSource _current;
     private bool _disposed;
 
@@ -74,7 +74,7 @@ public sealed class PgRotateDataSource : DbDataSource
     {
         lock (_gate)
         {
-            return Task.WhenAll(_retiring);
+            return Task.WhenAll(_retiring.Select(r => r.Disposed));
         }
     }
 
@@ -173,15 +173,18 @@ public sealed class PgRotateDataSource : DbDataSource
     {
         if (disposing)
         {
-            DisposeAsyncCore().AsTask().GetAwaiter().GetResult();
+            DisposeSourcesAsync().AsTask().GetAwaiter().GetResult();
         }
 
         base.Dispose(disposing);
     }
 
-    protected override async ValueTask DisposeAsyncCore()
+    /// <summary>Not the base's: it would call <see cref="Dispose(bool)"/>, which disposes synchronously.</summary>
+    protected override ValueTask DisposeAsyncCore() => DisposeSourcesAsync();
+
+    private async ValueTask DisposeSourcesAsync()
     {
-        List<Task> retiring;
+        List<(LoginSource Source, Task Disposed)> retiring;
         LoginSource current;
         lock (_gate)
         {
@@ -199,8 +202,12 @@ public sealed class PgRotateDataSource : DbDataSource
         await _watcher.DisposeAsync().ConfigureAwait(false);
         _api.Dispose();
         await current.DisposeAsync().ConfigureAwait(false);
-        await Task.WhenAll(retiring).ConfigureAwait(false);
-        await base.DisposeAsyncCore().ConfigureAwait(false);
+        // A retiring pool still waiting for its connections is disposed now rather than at its bound.
+        foreach (var (source, disposed) in retiring)
+        {
+            await source.DisposeAsync().ConfigureAwait(false);
+            await disposed.ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -245,8 +252,8 @@ public sealed class PgRotateDataSource : DbDataSource
             {
                 retired = _current;
                 _current = new LoginSource(credential, _options.ConfigureDataSource, _loggerFactory);
-                _retiring.RemoveAll(t => t.IsCompleted);
-                _retiring.Add(retired.RetireAsync(RetiredPoolBound, _time));
+                _retiring.RemoveAll(r => r.Disposed.IsCompleted);
+                _retiring.Add((retired, retired.RetireAsync(RetiredPoolBound, _time)));
             }
         }
 

@@ -8,4 +8,7 @@ public enum RotationStrategy
 
     /// <summary>One login role whose password changes in place.</summary>
     Single,
+
+    /// <summary>A NOLOGIN group role owns everything; each lease gets a login role of its own that ends with the lease.</summary>
+    Dynamic,
 }

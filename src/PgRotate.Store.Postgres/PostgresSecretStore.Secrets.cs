@@ -16,6 +16,15 @@ public sealed partial class PostgresSecretStore
     /// </summary>
     public Task AddSecretAsync(Secret secret, SecretVersion first, CancellationToken cancellationToken) => WriteAsync(async (db, transaction) =>
     {
+        await InsertSecretRowAsync(db, transaction, secret, cancellationToken).ConfigureAwait(false);
+        await InsertVersionAsync(db, transaction, first, cancellationToken).ConfigureAwait(false);
+        await AppendHistoryAsync(db, transaction, secret.Name, first.Number, "created", $"{secret.Strategy.WireName()} on target {secret.Target}", cancellationToken).ConfigureAwait(false);
+        await PostgresStoreChanges.NotifyAsync(db, transaction, Connection.Schema, secret.Name, cancellationToken).ConfigureAwait(false);
+    }, cancellationToken);
+
+    /// <summary>The secret's row with its MAC (every strategy's secret is stored this way); a taken name is <c>AlreadyExists</c>.</summary>
+    private async Task InsertSecretRowAsync(NpgsqlConnection db, NpgsqlTransaction transaction, Secret secret, CancellationToken cancellationToken)
+    {
         try
         {
             await ExecuteAsync(db, transaction,
@@ -34,11 +43,7 @@ public sealed partial class PostgresSecretStore
         {
             throw TargetNotFound(secret.Target);
         }
-
-        await InsertVersionAsync(db, transaction, first, cancellationToken).ConfigureAwait(false);
-        await AppendHistoryAsync(db, transaction, secret.Name, first.Number, "created", $"{secret.Strategy.WireName()} on target {secret.Target}", cancellationToken).ConfigureAwait(false);
-        await PostgresStoreChanges.NotifyAsync(db, transaction, Connection.Schema, secret.Name, cancellationToken).ConfigureAwait(false);
-    }, cancellationToken);
+    }
 
     /// <summary>Removes a secret whose setup failed before any role was changed, so a bad run leaves nothing behind.</summary>
     public Task DeleteSecretAsync(string name, CancellationToken cancellationToken) =>

@@ -20,6 +20,15 @@ public sealed partial class SqliteSecretStore
         await using var closeConnection = connection.ConfigureAwait(false);
         var transaction = BeginWriteTransaction(connection);
         await using var closeTransaction = transaction.ConfigureAwait(false);
+        await InsertSecretRowAsync(connection, transaction, secret, cancellationToken).ConfigureAwait(false);
+        await InsertVersionAsync(connection, transaction, first, cancellationToken).ConfigureAwait(false);
+        await AppendHistoryAsync(connection, transaction, secret.Name, first.Number, "created", $"{secret.Strategy.WireName()} on target {secret.Target}", cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The secret's row with its MAC (every strategy's secret is stored this way); a taken name is <c>AlreadyExists</c>.</summary>
+    private async Task InsertSecretRowAsync(SqliteConnection connection, SqliteTransaction transaction, Secret secret, CancellationToken cancellationToken)
+    {
         try
         {
             await ExecuteAsync(connection, transaction,
@@ -36,10 +45,6 @@ public sealed partial class SqliteSecretStore
         {
             throw new PgRotateException(ErrorCode.AlreadyExists, $"secret {secret.Name} already exists", e);
         }
-
-        await InsertVersionAsync(connection, transaction, first, cancellationToken).ConfigureAwait(false);
-        await AppendHistoryAsync(connection, transaction, secret.Name, first.Number, "created", $"{secret.Strategy.WireName()} on target {secret.Target}", cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Removes a secret whose setup failed before any role was changed, so a bad run leaves nothing behind.</summary>

@@ -35,8 +35,11 @@ public static class SecretCommands
         var nameArgument = NameArgument();
         var target = new Option<string>("--target") { Description = "Target the roles live on", Required = true };
         var group = new Option<string>("--group") { Description = "Group role that owns the data (alternating), or the login role itself (single)", Required = true };
-        var strategy = new Option<string>("--strategy") { Description = "alternating (group + two logins, zero downtime) or single (one role changed in place)", DefaultValueFactory = _ => "alternating" };
-        strategy.AcceptOnlyFromAmong("alternating", "single");
+        var strategy = new Option<string>("--strategy") { Description = "alternating (group + two logins, zero downtime), single (one role changed in place) or dynamic (a login per client instance, see 'pgrotate lease')", DefaultValueFactory = _ => "alternating" };
+        strategy.AcceptOnlyFromAmong("alternating", "single", "dynamic");
+        var defaultTtl = new Option<string?>("--default-ttl") { Description = "dynamic: how long a lease lives unless 'lease issue --ttl' says otherwise (default 1h)" };
+        var maxTtl = new Option<string?>("--max-ttl") { Description = "dynamic: the longest a lease can live after it was issued, renewals included (default 24h)" };
+        var nameTemplate = new Option<string?>("--name-template") { Description = "dynamic: lease login names, a fixed prefix ending in {random} (10 lowercase letters and digits); {group} is the group's name (default {group}_l_{random})" };
         var logins = new Option<string?>("--logins") { Description = "The two login role names, comma-separated (default: GROUP_a,GROUP_b)" };
         var every = new Option<string?>("--every") { Description = "Rotate at this interval, e.g. 30d, 12h" };
         var cron = new Option<string?>("--cron") { Description = "Rotate on this cron schedule (UTC unless --time-zone or a leading CRON_TZ=Zone), e.g. \"0 3 * * 1\"" };
@@ -51,6 +54,17 @@ public static class SecretCommands
             "Register a secret and create (or adopt) its roles: group NOLOGIN, GROUP_a and GROUP_b members defaulting to it. Idempotent: a second run changes nothing",
             async (context, parse, cancellationToken) =>
             {
+                if (parse.GetValue(strategy) == "dynamic")
+                {
+                    return await AddDynamicAsync(context, parse, nameArgument, target, group, defaultTtl, maxTtl, nameTemplate, dryRun,
+                        [logins, every, cron, timeZone, window, jitter, grace, checkSql, adopt], cancellationToken);
+                }
+
+                if (new Option[] { defaultTtl, maxTtl, nameTemplate }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } leaseOnly)
+                {
+                    throw PgRotateException.InvalidInput($"{leaseOnly.Name} is for --strategy dynamic");
+                }
+
                 var loginNames = parse.GetValue(logins)?.Split(',', StringSplitOptions.TrimEntries);
                 if (loginNames is { Length: not 2 })
                 {
@@ -77,7 +91,34 @@ public static class SecretCommands
                 await WriteSetupAsync(context, result);
                 return ExitCodes.Ok;
             },
-            nameArgument, target, group, strategy, logins, every, cron, timeZone, window, jitter, grace, checkSql, adopt, dryRun);
+            nameArgument, target, group, strategy, logins, every, cron, timeZone, window, jitter, grace, checkSql, adopt, dryRun, defaultTtl, maxTtl, nameTemplate);
+    }
+
+    /// <summary><c>secret add --strategy dynamic</c>: the group and the lease settings; options of rotated secrets are refused.</summary>
+    private static async Task<int> AddDynamicAsync(CliContext context, ParseResult parse, Argument<string> name, Option<string> target, Option<string> group,
+        Option<string?> defaultTtl, Option<string?> maxTtl, Option<string?> nameTemplate, Option<bool> dryRun, IReadOnlyList<Option> notForDynamic, CancellationToken cancellationToken)
+    {
+        if (notForDynamic.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } refused)
+        {
+            throw PgRotateException.InvalidInput($"{refused.Name} is not for --strategy dynamic: its logins are leases ('pgrotate lease issue'), never rotated");
+        }
+
+        var request = new Leases.DynamicSecretRequest(parse.GetValue(name)!, parse.GetValue(target)!, parse.GetValue(group)!,
+            parse.GetValue(defaultTtl) is { } d ? Leases.LeaseIssuer.ParseTtl(d, "--default-ttl") : null,
+            parse.GetValue(maxTtl) is { } m ? Leases.LeaseIssuer.ParseTtl(m, "--max-ttl") : null,
+            parse.GetValue(nameTemplate));
+        var store = await context.OpenStoreAsync(cancellationToken);
+        var result = await new Leases.DynamicSecretSetup(store, context.Connector, context.Time).AddAsync(request, parse.GetValue(dryRun), cancellationToken);
+        if (!result.DryRun && (result.Stored || result.Statements.Count > 0))
+        {
+            var settings = await store.Leases.GetLeaseSettingsAsync(result.Secret.Name, cancellationToken);
+            await store.Audit.AppendAsync(new AuditRecord(AuditActions.SecretAdded, store.Actor, result.Secret.Name, Detail:
+                $"target {result.Secret.Target}; strategy dynamic; group {result.Secret.Group}; default ttl {Durations.Format(settings.DefaultTtl)}; max ttl {Durations.Format(settings.MaxTtl)}; names {settings.NameTemplate}" +
+                (result.Stored ? "" : $"; roles set up again ({result.Statements.Count} statements)")), cancellationToken);
+        }
+
+        await WriteSetupAsync(context, result);
+        return ExitCodes.Ok;
     }
 
     private static async Task WriteSetupAsync(CliContext context, SetupResult result)
@@ -131,7 +172,9 @@ public static class SecretCommands
             await o.WriteLineAsync("  " + statement.Display);
         }
 
-        await o.WriteLineAsync($"current login: {result.CurrentLogin}" + (RotationStrategies.For(s).GroupIsTheLogin ? "" : $" (acts as {s.Group})"));
+        await o.WriteLineAsync(s.Strategy == Strategy.Dynamic
+            ? $"no login exists until a lease is issued: 'pgrotate lease issue {s.Name}'"
+            : $"current login: {result.CurrentLogin}" + (RotationStrategies.For(s).GroupIsTheLogin ? "" : $" (acts as {s.Group})"));
         if (s.Adoption == Adoption.Adopting)
         {
             await o.WriteLineAsync($"{s.Group} still logs in for its existing clients; move them to this secret, then run 'pgrotate secret adopt-finish {s.Name}'");

@@ -16,14 +16,17 @@ public static class TokenCommands
         token.Subcommands.Add(CreateToken(commands));
         token.Subcommands.Add(commands.Command("list", "List tokens with their policies, end and state (never the tokens)", ListAsync));
         var name = new Argument<string>("name") { Description = "Token name" };
-        token.Subcommands.Add(commands.Command("revoke", "Revoke a token: the server refuses it from its next request on",
+        token.Subcommands.Add(commands.Command("revoke", "Revoke a token: the server refuses it from its next request on, and the leases it issued are revoked",
             async (context, parse, cancellationToken) =>
             {
                 var store = await context.OpenStoreAsync(cancellationToken);
                 var revoked = await new Tokens(store, context.Time).RevokeAsync(parse.GetValue(name)!, cancellationToken);
+                // The leases the token issued end with it (the server records a token's requests as "token:NAME").
+                var leases = await new Leases.LeaseRevoker(store, context.Connector, context.Time)
+                    .RevokeIssuedByAsync("token:" + revoked.Name, Leases.LeaseRevocationReasons.TokenRevoked, cancellationToken);
                 await context.Out.WriteLineAsync(context.Json
                     ? JsonOutput.Serialize(Summary(revoked, context.Time.GetUtcNow()))
-                    : $"revoked token {revoked.Name} (at {Time(revoked.RevokedAt!.Value)})");
+                    : $"revoked token {revoked.Name} (at {Time(revoked.RevokedAt!.Value)})" + (leases == 0 ? "" : $"; {leases} lease(s) it issued revoked"));
                 return ExitCodes.Ok;
             }, name));
         return token;

@@ -20,6 +20,24 @@ internal static class RoleSql
     public static RoleStatement CreateLogin(RoleName login, string verifier) =>
         WithVerifier($"CREATE ROLE {login.Quoted} LOGIN PASSWORD {{0}} VALID UNTIL 'infinity'", verifier);
 
+    /// <summary>A lease's login: it stops being accepted by PostgreSQL itself at <paramref name="validUntil"/>.</summary>
+    public static RoleStatement CreateLogin(RoleName login, string verifier, DateTimeOffset validUntil) =>
+        WithVerifier($"CREATE ROLE {login.Quoted} LOGIN PASSWORD {{0}} VALID UNTIL {ValidUntil(validUntil)}", verifier);
+
+    /// <summary>
+    /// Membership with the options of 16+ spelled out (<c>WITH INHERIT …, SET …</c>); on 15, which has no per-grant
+    /// options, the plain <see cref="Grant"/>.
+    /// </summary>
+    public static RoleStatement Grant(RoleName group, RoleName member, int serverVersionNum, bool inherit, bool set) =>
+        serverVersionNum >= 160000
+            ? RoleStatement.Plain($"GRANT {group.Quoted} TO {member.Quoted} WITH INHERIT {(inherit ? "TRUE" : "FALSE")}, SET {(set ? "TRUE" : "FALSE")}")
+            : Grant(group, member);
+
+    /// <summary>Membership for the connected role itself (the rotator), with the options of 16+ as in <see cref="Grant(RoleName, RoleName, int, bool, bool)"/>.</summary>
+    public static RoleStatement GrantToSelf(RoleName role, int serverVersionNum, bool inherit, bool set) =>
+        RoleStatement.Plain($"GRANT {role.Quoted} TO CURRENT_USER" +
+            (serverVersionNum >= 160000 ? $" WITH INHERIT {(inherit ? "TRUE" : "FALSE")}, SET {(set ? "TRUE" : "FALSE")}" : ""));
+
     /// <summary>Removes a role that <c>secret add</c> created moments before, when the new secret's first login failed.</summary>
     public static RoleStatement DropIfExists(RoleName role) => RoleStatement.Plain($"DROP ROLE IF EXISTS {role.Quoted}");
 

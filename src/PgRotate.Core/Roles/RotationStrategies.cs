@@ -7,11 +7,13 @@ public static class RotationStrategies
 {
     private static readonly RotationStrategy Alternating = new AlternatingStrategy();
     private static readonly RotationStrategy Single = new SingleStrategy();
+    private static readonly RotationStrategy Dynamic = new DynamicStrategy();
 
     public static RotationStrategy For(Strategy strategy) => strategy switch
     {
         Strategy.Alternating => Alternating,
         Strategy.Single => Single,
+        Strategy.Dynamic => Dynamic,
         _ => throw new ArgumentOutOfRangeException(nameof(strategy)),
     };
 

@@ -8,6 +8,12 @@ public enum Strategy
 
     /// <summary>One login role whose password changes in place (the rotator's own credential; apps that cannot change username).</summary>
     Single,
+
+    /// <summary>
+    /// A NOLOGIN group role owns everything; each lease creates a login role of its own, member of the group, that
+    /// PostgreSQL stops accepting at the lease's expiry and pgrotate drops when the lease ends (see Leases/).
+    /// </summary>
+    Dynamic,
 }
 
 public static class StrategyNames
@@ -19,6 +25,7 @@ public static class StrategyNames
     {
         Strategy.Alternating => "alternating",
         Strategy.Single => "single",
+        Strategy.Dynamic => "dynamic",
         _ => throw new ArgumentOutOfRangeException(nameof(strategy)),
     };
 
@@ -26,6 +33,7 @@ public static class StrategyNames
     {
         "alternating" => Strategy.Alternating,
         "single" => Strategy.Single,
-        _ => throw Errors.PgRotateException.InvalidInput($"unknown strategy {Postgres.Sql.Printable(text)}: use alternating or single"),
+        "dynamic" => Strategy.Dynamic,
+        _ => throw Errors.PgRotateException.InvalidInput($"unknown strategy {Postgres.Sql.Printable(text)}: use alternating, single or dynamic"),
     };
 }

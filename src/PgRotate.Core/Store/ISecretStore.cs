@@ -46,6 +46,9 @@ public interface ISecretStore : IAsyncDisposable
     /// <summary>The API tokens kept in this store (hashes only).</summary>
     PgRotate.Access.ITokenStore Tokens { get; }
 
+    /// <summary>The leases of dynamic secrets and their settings, kept in this store.</summary>
+    PgRotate.Leases.ILeaseStore Leases { get; }
+
     // Targets.
 
     Task AddTargetAsync(Target target, CancellationToken cancellationToken);

@@ -25,6 +25,8 @@ public sealed class StoredValues(MasterKey key, string location)
     private const string TargetRowKind = "target";
     private const string SecretRowKind = "secret";
     private const string TokenRowKind = "token";
+    private const string LeaseRowKind = "lease";
+    private const string LeaseSettingsRowKind = "lease-settings";
 
     private readonly Envelope _envelope = new(key);
     private readonly RowAuthenticator _rows = new(key);
@@ -156,6 +158,37 @@ public sealed class StoredValues(MasterKey key, string location)
             CreatedAt: row.CreatedAt,
             NextRotationAt: row.NextRotationAt);
     }
+
+    // Leases (see Leases/ILeaseStore.cs).
+
+    /// <summary>A lease's password, bound to the lease, its secret and its role.</summary>
+    public byte[] SealLeasePassword(string id, string secret, string role, SecretText password) =>
+        _envelope.SealText(password, LeasePasswordData(id, secret, role));
+
+    public SecretText OpenLeasePassword(byte[] sealedValue, string id, string secret, string role) =>
+        OpenSealed(sealedValue, LeasePasswordData(id, secret, role), $"the password of lease {Printable(id)}");
+
+    /// <summary>A lease row's MAC covers what decides which role is dropped and whose token ends it: id, secret, role, issuer.</summary>
+    public byte[] LeaseMac(Leases.Lease lease) => _rows.Compute(LeaseRowKind, lease.Id, lease.Secret, lease.Role, lease.IssuedBy);
+
+    /// <summary>A stored lease row, authenticated before it is believed.</summary>
+    public Leases.Lease OpenLeaseRow(Leases.Lease lease, byte[]? mac) =>
+        _rows.Verify(mac, LeaseRowKind, lease.Id, lease.Secret, lease.Role, lease.IssuedBy) ? lease : throw RowModified($"lease {Printable(lease.Id)}");
+
+    /// <summary>The lease settings' MAC covers all of them: the name template decides which roles the orphan sweep may drop.</summary>
+    public byte[] LeaseSettingsMac(Leases.LeaseSettings settings) => _rows.Compute(LeaseSettingsRowKind, LeaseSettingsFields(settings));
+
+    public Leases.LeaseSettings OpenLeaseSettingsRow(Leases.LeaseSettings settings, byte[]? mac) =>
+        _rows.Verify(mac, LeaseSettingsRowKind, LeaseSettingsFields(settings)) ? settings : throw RowModified($"the lease settings of secret {Printable(settings.Secret)}");
+
+    private static string?[] LeaseSettingsFields(Leases.LeaseSettings settings) =>
+    [
+        settings.Secret, settings.NameTemplate,
+        ((long)settings.DefaultTtl.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ((long)settings.MaxTtl.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    ];
+
+    private static string LeasePasswordData(string id, string secret, string role) => $"lease:{id}:{secret}:{role}";
 
     // Key check.
 

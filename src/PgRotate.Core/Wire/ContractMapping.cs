@@ -25,6 +25,7 @@ public static class ContractMapping
     {
         Strategy.Alternating => RotationStrategy.Alternating,
         Strategy.Single => RotationStrategy.Single,
+        Strategy.Dynamic => RotationStrategy.Dynamic,
         _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, null),
     };
 
@@ -47,6 +48,28 @@ public static class ContractMapping
         Window = s.Schedule?.Window?.ToString(),
         Jitter = s.Schedule?.Jitter is { } jitter ? Scheduling.Durations.Format(jitter) : null,
     };
+
+    public static LeaseSummary ToContract(this Leases.Lease l) => new(
+        l.Id, l.Secret, l.Role, l.State switch
+        {
+            Leases.LeaseState.Active => LeaseStatus.Active,
+            Leases.LeaseState.Revoking => LeaseStatus.Revoking,
+            _ => LeaseStatus.Revoked,
+        },
+        l.IssuedAt, l.ExpiresAt, l.MaxExpiresAt, l.IssuedBy, l.RevokeReason, l.RevokeAttempts, l.LastError, l.NextAttemptAt, l.RevokedAt);
+
+    /// <summary>A lease just issued with its password in clear: only for <c>lease issue</c> (and the API's issue).</summary>
+    public static LeaseCredential ToContract(this Leases.IssuedLease issued)
+    {
+        var (l, c) = (issued.Lease, issued.Credential);
+        return new LeaseCredential(
+            l.Id, l.Secret, c.Username, c.Password.Reveal(), c.Host, c.Port, c.Database, l.IssuedAt, l.ExpiresAt, l.MaxExpiresAt,
+            c.Tls.SslMode is { } mode ? TargetTls.LibpqName(mode) : null,
+            c.Tls.RootCertificate,
+            c.Tls.ChannelBinding is { } binding ? TargetTls.LibpqName(binding) : null);
+    }
+
+    public static LeaseReapResult ToContract(this Leases.ReapResult r) => new(r.Revoked, r.Failed, r.Swept);
 
     public static DriftFinding ToContract(this Roles.Drift d) => new(d.Secret, d.Role, d.Kind, d.Message, d.Fix, d.Command);
 

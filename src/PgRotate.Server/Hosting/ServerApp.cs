@@ -75,6 +75,7 @@ public static class ServerApp
         // One instance, both run as a hosted service and asked by /v1/secrets for each secret's scheduling status.
         services.AddSingleton<ScheduledRotations>();
         services.AddHostedService(provider => provider.GetRequiredService<ScheduledRotations>());
+        Leasing.LeasingServices.AddLeasing(services);
         // No default scheme: only endpoints that require authorization look at a token, so health checks and metrics
         // scrapes never count as failed authentications.
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);

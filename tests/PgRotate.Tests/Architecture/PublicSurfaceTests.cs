@@ -28,6 +28,8 @@ public sealed class PublicSurfaceTests
     [
         "PgRotate.Postgres.TargetMetrics",   // the server subscribes to its meter by name
         "PgRotate.Audit.AuditActions",       // the CLI and the server record audit actions by name
+        "PgRotate.Leases.LeaseMetrics",      // the server subscribes to its meter by name
+        "PgRotate.Leases.LeaseRevocationReasons", // the CLI ends leases giving the reason by name
     ];
 
     private static readonly Assembly Core = typeof(Errors.PgRotateException).Assembly;
