@@ -56,6 +56,6 @@ public sealed partial class DemoInterruptTests(PostgresFixture postgres)
     [GeneratedRegex(@"^ +[0-9.]+s  rotations ")]
     private static partial Regex ProgressLine();
 
-    [GeneratedRegex(@"store and files in (?<folder>\S+)")]
+    [GeneratedRegex(@"data in (?<folder>\S+)$", RegexOptions.Multiline)]
     private static partial Regex ClusterFolder();
 }

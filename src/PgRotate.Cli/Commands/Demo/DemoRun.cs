@@ -129,7 +129,7 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
     {
         var o = context.Out;
         var cluster = environment.Cluster;
-        await o.WriteLineAsync($"  {cluster.Binaries.VersionText} on {cluster.Host}:{cluster.Port} (scram-sha-256, log_statement=all); store and files in {Path.GetDirectoryName(cluster.DataDirectory)}");
+        await o.WriteLineAsync($"  {cluster.Binaries.VersionText} on {cluster.Host}:{cluster.Port} (scram-sha-256, log_statement=all), data in {Path.GetDirectoryName(cluster.DataDirectory)}");
         await o.WriteLineAsync(options.Strategy == Strategy.Alternating
             ? $"  secret {DemoEnvironment.SecretName} (alternating): the NOLOGIN group {DemoEnvironment.Group} owns the data; its member logins take turns, current {environment.FirstLogin}"
             : $"  secret {DemoEnvironment.SecretName} (single): the login {DemoEnvironment.Group} owns the data and its password changes in place");
