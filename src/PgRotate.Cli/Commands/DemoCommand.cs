@@ -50,7 +50,7 @@ public static class DemoCommand
                     PgBouncer: false,
                     parse.GetValue(binDir));
                 var terminal = ReferenceEquals(context.Out, Console.Out) && !Console.IsOutputRedirected;
-                var summary = await new DemoRun(context, options, terminal).RunAsync(cancellationToken);
+                var summary = await RunAsync(context, options, terminal, cancellationToken);
                 if (context.Json)
                 {
                     await context.Out.WriteLineAsync(JsonOutput.Serialize(summary));
@@ -63,6 +63,9 @@ public static class DemoCommand
                 return await ExitCodeAsync(context, summary);
             }, workers, rotateEvery, duration, strategy, noClientRetry, noPooling, binDir);
     }
+
+    private static Task<DemoSummary> RunAsync(CliContext context, DemoOptions options, bool terminal, CancellationToken cancellationToken) =>
+        new DemoRun(context, options, terminal).RunAsync(cancellationToken);
 
     /// <summary>
     /// Non-zero when a rotation failed, or when anything failed with the alternating strategy (where nothing may);

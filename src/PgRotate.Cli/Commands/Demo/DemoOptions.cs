@@ -1,3 +1,4 @@
+using PgRotate.Roles;
 using PgRotate.Secrets;
 
 namespace PgRotate.Cli.Commands.Demo;
@@ -11,4 +12,11 @@ internal sealed record DemoOptions(
     bool ClientRetry,
     bool Pooling,
     bool PgBouncer,
-    string? BinDir);
+    string? BinDir)
+{
+    /// <summary>
+    /// Whether a rotation moves clients to another login (the logins take turns), so that a switch-over can be timed;
+    /// a strategy whose one login is the group only changes that login's password.
+    /// </summary>
+    public bool LoginTakesTurns => !RotationStrategies.For(Strategy).GroupIsTheLogin;
+}

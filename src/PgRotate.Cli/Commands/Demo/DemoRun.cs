@@ -37,7 +37,7 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
             await WriteIntroductionAsync(environment, serviceFile, pgBench);
         }
 
-        var alternating = options.Strategy == Strategy.Alternating;
+        var alternating = options.LoginTakesTurns;
         var switchOver = alternating ? new SwitchOverTracker(options.Workers, time) : null;
         var notification = alternating ? new SwitchOverTracker(options.Workers, time) : null;
         var sources = await DataSourcesAsync(environment, cancellationToken);
@@ -130,7 +130,7 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
         var o = context.Out;
         var cluster = environment.Cluster;
         await o.WriteLineAsync($"  {cluster.Binaries.VersionText} on {cluster.Host}:{cluster.Port} (scram-sha-256, log_statement=all), data in {Path.GetDirectoryName(cluster.DataDirectory)}");
-        await o.WriteLineAsync(options.Strategy == Strategy.Alternating
+        await o.WriteLineAsync(options.LoginTakesTurns
             ? $"  secret {DemoEnvironment.SecretName} (alternating): the NOLOGIN group {DemoEnvironment.Group} owns the data; its member logins take turns, current {environment.FirstLogin}"
             : $"  secret {DemoEnvironment.SecretName} (single): the login {DemoEnvironment.Group} owns the data and its password changes in place");
         await o.WriteLineAsync($"  pgrotate serve on {environment.Api.Server} with a token that may read and rotate {DemoEnvironment.SecretName}");
