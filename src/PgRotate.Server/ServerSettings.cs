@@ -17,6 +17,12 @@ public sealed record ServerSettings
     /// <summary>Serve plain HTTP on an address other machines can reach (warned about on stderr).</summary>
     public bool Insecure { get; init; }
 
+    /// <summary>
+    /// Where the Vault-compatible paths are served (<c>/v1/MOUNT/creds/…</c>, see <see cref="VaultCompatibility.VaultMount"/>);
+    /// null turns them off (<c>serve --no-vault</c>).
+    /// </summary>
+    public string? VaultMount { get; init; } = VaultCompatibility.VaultMount.Default;
+
     /// <summary>How often the scheduler looks for due rotations.</summary>
     public TimeSpan SchedulerInterval { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -47,4 +53,7 @@ public sealed record ServerSettings
     /// a target moved to another host by <c>pgrotate target update</c>.
     /// </summary>
     internal TimeSpan CredentialCacheTime { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often a scrape of <c>/metrics</c> counts the store's leases again for the lease gauges.</summary>
+    internal TimeSpan LeaseGaugeRefresh { get; init; } = TimeSpan.FromSeconds(5);
 }

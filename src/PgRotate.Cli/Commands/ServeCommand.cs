@@ -5,10 +5,11 @@ using PgRotate.Errors;
 using PgRotate.Scheduling;
 using PgRotate.Server;
 using PgRotate.Server.Hosting;
+using PgRotate.Server.VaultCompatibility;
 
 namespace PgRotate.Cli.Commands;
 
-/// <summary><c>pgrotate serve [--listen URL] [--tls-cert F --tls-key F] [--insecure]</c>: the HTTP API and the scheduler.</summary>
+/// <summary><c>pgrotate serve [--listen URL] [--tls-cert F --tls-key F] [--insecure] [--vault-mount M | --no-vault]</c>: the HTTP API and the scheduler.</summary>
 public static class ServeCommand
 {
     public static Command Create(CommandFactory commands)
@@ -24,6 +25,8 @@ public static class ServeCommand
             DefaultValueFactory = _ => 4,
             CustomParser = result => WholeNumbers.Parse(result, "--parallel", 1, 64),
         };
+        var vaultMount = new Option<string?>("--vault-mount") { Description = $"Where the Vault-compatible paths are served: /v1/MOUNT/creds/NAME and /v1/MOUNT/static-creds/NAME (default {VaultMount.Default})" };
+        var noVault = new Option<bool>("--no-vault") { Description = "Serve no Vault-compatible paths (creds, static-creds, sys/leases, auth/token/lookup-self)" };
         return commands.Command("serve",
             "Serve the HTTP API (credentials to services holding a token, long-polls that answer the moment a rotation lands, rotation on request, history, audit, health, Prometheus metrics) and rotate due secrets on schedule, until stopped (SIGINT/SIGTERM)",
             async (context, parse, cancellationToken) =>
@@ -34,6 +37,12 @@ public static class ServeCommand
                     throw PgRotateException.InvalidInput("give --tls-cert and --tls-key together");
                 }
 
+                if (parse.GetValue(noVault) && parse.GetValue(vaultMount) is not null)
+                {
+                    throw PgRotateException.InvalidInput("give --vault-mount or --no-vault, not both");
+                }
+
+                var mount = parse.GetValue(noVault) ? null : VaultMount.Parse(parse.GetValue(vaultMount) ?? VaultMount.Default);
                 var tls = cert is not null;
                 var interval = Durations.Parse(parse.GetValue(schedulerInterval), "--scheduler-interval");
                 if (interval < TimeSpan.FromSeconds(1))
@@ -49,6 +58,7 @@ public static class ServeCommand
                     Insecure = parse.GetValue(insecure),
                     SchedulerInterval = interval,
                     SchedulerParallel = parse.GetValue(parallel),
+                    VaultMount = mount,
                 };
 
                 // The store is opened once for the process; each request acts through a view naming its token.
@@ -71,6 +81,6 @@ public static class ServeCommand
                 }
 
                 return ExitCodes.Ok;
-            }, listen, tlsCert, tlsKey, insecure, schedulerInterval, parallel);
+            }, listen, tlsCert, tlsKey, insecure, schedulerInterval, parallel, vaultMount, noVault);
     }
 }

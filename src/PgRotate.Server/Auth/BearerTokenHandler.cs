@@ -13,7 +13,7 @@ using PgRotate.Store;
 namespace PgRotate.Server.Auth;
 
 /// <summary>
-/// <c>Authorization: Bearer pgr_…</c>, checked against the store, or against the <see cref="TokenCache"/> for a token
+/// <c>Authorization: Bearer pgr_…</c> (or Vault's <c>X-Vault-Token: pgr_…</c>), checked against the store, or against the <see cref="TokenCache"/> for a token
 /// accepted within the last few seconds, so a token revoked by <c>pgrotate token revoke</c> (from any process) is
 /// refused at the latest <see cref="ServerSettings.TokenCacheTime"/> after the revocation. A missing, malformed, unknown,
 /// revoked or expired token gets the same 401 (the reason is counted in the metrics, not told); an address with too
@@ -68,6 +68,8 @@ internal sealed class BearerTokenHandler(
         {
             presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : "";
         }
+
+        presented ??= VaultCompatibility.VaultTokenHeader.Read(Request);
 
         var (check, access) = await tokens.CheckAsync(presented, Context.RequestAborted).ConfigureAwait(false);
         if (check is not { Verdict: TokenVerdict.Accepted, Token: { } token } || access is null)

@@ -217,7 +217,7 @@ internal static class SecretEndpoints
     }
 
     /// <summary>The same answer whether or not the secret exists; the refusal itself is audited.</summary>
-    private static async Task<IResult> DeniedAsync(Caller caller, AuditBatcher audit, string secret, string what, CancellationToken cancellationToken)
+    internal static async Task<IResult> DeniedAsync(Caller caller, AuditBatcher audit, string secret, string what, CancellationToken cancellationToken)
     {
         await audit.AppendAsync(new AuditRecord("access.denied", caller.Actor, secret, null, caller.Address, what), cancellationToken).ConfigureAwait(false);
         return ApiErrors.ForbiddenFor(caller.Token.Name, $"{what} secret {secret}");

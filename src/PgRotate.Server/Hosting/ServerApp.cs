@@ -20,6 +20,7 @@ using PgRotate.Server.Endpoints;
 using PgRotate.Server.ErrorHandling;
 using PgRotate.Server.Metrics;
 using PgRotate.Server.Scheduling;
+using PgRotate.Server.VaultCompatibility;
 using PgRotate.Server.Watching;
 using PgRotate.Store;
 
@@ -76,6 +77,8 @@ public static class ServerApp
         services.AddSingleton<ScheduledRotations>();
         services.AddHostedService(provider => provider.GetRequiredService<ScheduledRotations>());
         Leasing.LeasingServices.AddLeasing(services);
+        services.AddSingleton<CallerLeases>();
+        services.AddSingleton<LeaseGauges>();
         // No default scheme: only endpoints that require authorization look at a token, so health checks and metrics
         // scrapes never count as failed authentications.
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
@@ -84,9 +87,15 @@ public static class ServerApp
         services.AddOpenApi();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(ServerMetrics.MeterName, TargetMetrics.MeterName)
-            .AddPrometheusExporter());
+            // Each scrape answers what is counted now (the lease gauges are read from the store for it), not a cached answer.
+            .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0));
 
         var app = builder.Build();
+        if (settings.VaultMount is { } vaultMount)
+        {
+            VaultApi.UseErrorShape(app, vaultMount);
+        }
+
         app.UseMiddleware<PathGuardMiddleware>();
         app.UseMiddleware<ApiErrorMiddleware>();
         // A status without a body (an unknown path, a wrong method) still answers with the JSON error shape.
@@ -101,10 +110,17 @@ public static class ServerApp
         // token; authorization authenticates with the policy's scheme, on the endpoints that require it only.
         app.UseAuthorization();
         app.MapOpenApi();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.UseMiddleware<LeaseGaugeRefresh>();
+        app.MapPrometheusScrapingEndpoint(LeaseGaugeRefresh.MetricsPath);
         HealthEndpoints.Map(app);
         SecretEndpoints.Map(app);
         AuditEndpoints.Map(app);
+        LeaseEndpoints.Map(app);
+        if (settings.VaultMount is { } mount)
+        {
+            VaultApi.Map(app, mount);
+        }
+
         return app;
     }
 
