@@ -71,7 +71,7 @@ public static partial class HelpText
         ["audit verify"] = ["pgrotate audit verify                       # exits 6 naming the first bad entry"],
         ["audit tail"] = ["pgrotate audit tail -n 20", "pgrotate audit tail -f --json | jq .action   # one JSON object per line, until Ctrl-C"],
         ["check"] = ["pgrotate check", "pgrotate check orders/app --json"],
-        ["demo"] = ["pgrotate demo", "pgrotate demo --rotations 2"],
+        ["demo"] = ["pgrotate demo", "pgrotate demo --workers 16 --duration 60s", "pgrotate demo --strategy single --no-client-retry --no-pooling", "pgrotate demo --json --duration 5s"],
         ["token"] = ["pgrotate token create --name orders-svc --policy 'read:orders/*' --ttl 90d", "pgrotate token list", "pgrotate token revoke orders-svc"],
         ["token create"] = ["pgrotate token create --name orders-svc --policy 'read:orders/*' --policy 'rotate:orders/app' --ttl 90d"],
         ["token list"] = ["pgrotate token list", "pgrotate token list --json"],

@@ -76,14 +76,14 @@ public sealed class PoisonInputTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task A_rotation_count_that_is_not_a_number_is_a_plain_usage_error()
+    public async Task A_worker_count_that_is_not_a_number_is_a_plain_usage_error()
     {
         using var sandbox = new CliSandbox(postgres);
 
-        var line = (await sandbox.RunAsync("demo", "--rotations", "many")).FailsWith(2);
+        var line = (await sandbox.RunAsync("demo", "--workers", "many")).FailsWith(2);
 
         AssertPlain(line);
-        Assert.StartsWith("pgrotate: --rotations takes a whole number from 1 to 100", line);
+        Assert.StartsWith("pgrotate: --workers takes a whole number from 1 to 64", line);
     }
 
     [Fact]

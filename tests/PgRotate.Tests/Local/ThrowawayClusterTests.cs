@@ -52,7 +52,7 @@ public sealed partial class ThrowawayClusterTests(PostgresFixture postgres)
     {
         // 'pgrotate demo' owns a throwaway cluster; SIGKILL it once the cluster is up, as an interrupted test run would be.
         var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "pgrotate.dll"), "demo", "--rotations", "100", "--pg-bindir", postgres.Cluster.Binaries.BinDir })
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "pgrotate.dll"), "demo", "--duration", "10m", "--workers", "1", "--pg-bindir", postgres.Cluster.Binaries.BinDir })
         {
             startInfo.ArgumentList.Add(argument);
         }
