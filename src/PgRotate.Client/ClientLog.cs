@@ -32,4 +32,25 @@ internal static partial class ClientLog
 
     [LoggerMessage(5007, LogLevel.Warning, "{Secret}: could not fetch a fresh credential after a refused login: {Reason}")]
     public static partial void RefreshAfterRefusalFailed(ILogger logger, string secret, string reason);
+
+    [LoggerMessage(5010, LogLevel.Debug, "{Secret}: lease {LeaseId} (login {Username}) renewed until {ExpiresAt:O}")]
+    public static partial void LeaseRenewed(ILogger logger, string secret, string leaseId, string username, DateTimeOffset expiresAt);
+
+    [LoggerMessage(5011, LogLevel.Information, "{Secret}: moved from lease {OldLeaseId} to a fresh lease {LeaseId} (login {Username}, renewable until {MaxExpiresAt:O}): {Reason}")]
+    public static partial void LeaseMoved(ILogger logger, string secret, string oldLeaseId, string leaseId, string username, DateTimeOffset maxExpiresAt, string reason);
+
+    [LoggerMessage(5012, LogLevel.Information, "{Secret}: lease {LeaseId} revoked (login {Username} dropped)")]
+    public static partial void LeaseRevoked(ILogger logger, string secret, string leaseId, string username);
+
+    [LoggerMessage(5013, LogLevel.Warning, "{Secret}: could not revoke lease {LeaseId} (login {Username}): {Reason}; it ends at its expiry {ExpiresAt:O} instead")]
+    public static partial void LeaseRevokeFailed(ILogger logger, string secret, string leaseId, string username, DateTimeOffset expiresAt, string reason);
+
+    [LoggerMessage(5014, LogLevel.Warning, "{Secret}: could not renew lease {LeaseId} (login {Username}, valid until {ExpiresAt:O}): {Reason}; retrying with backoff")]
+    public static partial void LeaseRenewFailed(ILogger logger, string secret, string leaseId, string username, DateTimeOffset expiresAt, string reason);
+
+    [LoggerMessage(5015, LogLevel.Warning, "{Secret}: lease {LeaseId} (login {Username}) expires at {ExpiresAt:O} and the pgrotate server cannot be reached to renew or replace it: {Reason}; new connections will be refused after that")]
+    public static partial void LeaseAboutToExpire(ILogger logger, string secret, string leaseId, string username, DateTimeOffset expiresAt, string reason);
+
+    [LoggerMessage(5016, LogLevel.Information, "{Secret}: the pgrotate server answers again; lease {LeaseId} (login {Username}) is valid until {ExpiresAt:O}")]
+    public static partial void LeaseKeptAgain(ILogger logger, string secret, string leaseId, string username, DateTimeOffset expiresAt);
 }

@@ -12,7 +12,7 @@ namespace PgRotate.Client;
 /// and while the server cannot be reached keeps the last good credential and retries with capped, jittered backoff
 /// (one warning per outage, one information line when the server answers again).
 /// </summary>
-public sealed class CredentialWatcher : IAsyncDisposable
+public sealed class CredentialWatcher : IAsyncDisposable, ICredentialFeed
 {
     /// <summary>A long-poll answered sooner than this without a change (a server stopping, a proxy) is followed by a pause.</summary>
     private static readonly TimeSpan ShortestPoll = TimeSpan.FromSeconds(1);
@@ -156,6 +156,13 @@ public sealed class CredentialWatcher : IAsyncDisposable
                 return Current;
             }
         }
+    }
+
+    Task ICredentialFeed.RefreshAfterRefusalAsync(Credential refused, CancellationToken cancellationToken) => RefreshAsync(cancellationToken);
+
+    /// <summary>A shared login is not the data source's to end: the rotation's grace period does that.</summary>
+    void ICredentialFeed.LoginRetired(Credential credential, Task connectionsBack)
+    {
     }
 
     public async ValueTask DisposeAsync()

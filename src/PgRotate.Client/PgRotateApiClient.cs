@@ -10,7 +10,7 @@ namespace PgRotate.Client;
 
 /// <summary>
 /// The pgrotate server's credential API over one <see cref="HttpClient"/> with the bearer token: read a credential,
-/// wait for a newer one (the long-poll), rotate. Failures are <see cref="PgRotateApiException"/>s.
+/// wait for a newer one (the long-poll), rotate, and issue, renew and revoke leases. Failures are <see cref="PgRotateApiException"/>s.
 /// </summary>
 public sealed class PgRotateApiClient : IDisposable
 {
@@ -97,6 +97,33 @@ public sealed class PgRotateApiClient : IDisposable
         return await ReadAsync<RotationResult>(response, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Issues a lease of the dynamic secret (the token needs <c>lease</c> on it): a login of its own, valid for
+    /// <paramref name="ttl"/> (null: the secret's default), renewable up to the lease's maximum.
+    /// </summary>
+    public async Task<LeaseCredential> IssueLeaseAsync(string secret, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(secret);
+        using var body = JsonBody(new LeaseIssueRequest(secret, TtlText(ttl)));
+        using var response = await SendAsync(HttpMethod.Post, "v1/leases", RequestTimeout, cancellationToken, body).ConfigureAwait(false);
+        return await ReadAsync<LeaseCredential>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Extends the lease to now + <paramref name="ttl"/> (null: the secret's default), never past its maximum.</summary>
+    public async Task<LeaseSummary> RenewLeaseAsync(string leaseId, TimeSpan? ttl = null, CancellationToken cancellationToken = default)
+    {
+        using var body = JsonBody(new LeaseRenewRequest(TtlText(ttl)));
+        using var response = await SendAsync(HttpMethod.Post, LeasePath(leaseId) + "/renew", RequestTimeout, cancellationToken, body).ConfigureAwait(false);
+        return await ReadAsync<LeaseSummary>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Ends the lease now: the server ends its sessions and drops its login.</summary>
+    public async Task<LeaseSummary> RevokeLeaseAsync(string leaseId, CancellationToken cancellationToken = default)
+    {
+        using var response = await SendAsync(HttpMethod.Delete, LeasePath(leaseId), RequestTimeout, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<LeaseSummary>(response, cancellationToken).ConfigureAwait(false);
+    }
+
     public void Dispose() => _http.Dispose();
 
     /// <summary>Secret names are written as they are, slashes included; each segment is escaped.</summary>
@@ -105,6 +132,18 @@ public sealed class PgRotateApiClient : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(secret);
         return "v1/secrets/" + string.Join('/', secret.Split('/').Select(Uri.EscapeDataString));
     }
+
+    private static string LeasePath(string leaseId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(leaseId);
+        return "v1/leases/" + Uri.EscapeDataString(leaseId);
+    }
+
+    /// <summary>The server reads durations as pgrotate's options do: whole seconds are exact enough for a lease.</summary>
+    private static string? TtlText(TimeSpan? ttl) =>
+        ttl is { } value ? string.Create(CultureInfo.InvariantCulture, $"{Math.Max(1, (long)Math.Ceiling(value.TotalSeconds))}s") : null;
+
+    private static StringContent JsonBody<T>(T value) => new(PgRotateJson.SerializeLine(value), System.Text.Encoding.UTF8, "application/json");
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, TimeSpan budget, CancellationToken cancellationToken, HttpContent? body = null, bool bypassCache = false)
     {

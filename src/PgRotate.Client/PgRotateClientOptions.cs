@@ -46,6 +46,16 @@ public sealed class PgRotateClientOptions
     /// <summary>Whether an open refused for its credential (28P01, 28000) fetches a fresh one and is retried once.</summary>
     public bool RetryOnAuthenticationFailure { get; set; } = true;
 
+    /// <summary>
+    /// Whether the data source runs on a lease of its own of a dynamic secret (a login nobody else uses, dropped when
+    /// the lease ends) instead of the secret's shared credential: the token needs <c>lease</c> on the secret. The lease
+    /// is renewed at about 2/3 of its TTL, replaced by a fresh one before its maximum TTL, and revoked on dispose.
+    /// </summary>
+    public bool UseLease { get; set; }
+
+    /// <summary>The TTL asked for each lease (null: the secret's default TTL); only with <see cref="UseLease"/>.</summary>
+    public TimeSpan? LeaseTtl { get; set; }
+
     /// <summary>Applied to each inner Npgsql data source builder (pool sizes, timeouts, logging, type mappings).</summary>
     public Action<NpgsqlDataSourceBuilder>? ConfigureDataSource { get; set; }
 
@@ -96,6 +106,18 @@ public sealed class PgRotateClientOptions
             else if (!File.Exists(CaCertificateFile))
             {
                 problems.Add($"CaCertificateFile {CaCertificateFile} does not exist");
+            }
+        }
+
+        if (LeaseTtl is { } leaseTtl)
+        {
+            if (!UseLease)
+            {
+                problems.Add("LeaseTtl is for a data source on a lease: set UseLease too");
+            }
+            else if (leaseTtl < TimeSpan.FromSeconds(1))
+            {
+                problems.Add($"LeaseTtl must be at least 1 s, not {leaseTtl}");
             }
         }
 

@@ -14,7 +14,10 @@ namespace PgRotate.Client;
 /// the new password for its next physical connection. An open through this data source
 /// (<see cref="OpenConnectionAsync"/>, <see cref="OpenConnection"/>) that PostgreSQL refuses for its credential
 /// (28P01, 28000) fetches a fresh credential and is retried once; a connection from <see cref="CreateConnection"/>
-/// opened by its caller (as EF Core does) gets the current login but no retry.
+/// opened by its caller (as EF Core does) gets the current login but no retry. With
+/// <see cref="PgRotateClientOptions.UseLease"/> the credential is a lease of the data source's own instead of the
+/// secret's shared one; moving to a fresh lease switches logins the same way, and the old lease is revoked once its
+/// connections are back.
 /// </summary>
 public sealed class PgRotateDataSource : DbDataSource
 {
@@ -26,7 +29,7 @@ public sealed class PgRotateDataSource : DbDataSource
 
     private readonly PgRotateClientOptions _options;
     private readonly PgRotateApiClient _api;
-    private readonly CredentialWatcher _watcher;
+    private readonly ICredentialFeed _feed;
     private readonly ILoggerFactory? _loggerFactory;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -35,19 +38,19 @@ public sealed class PgRotateDataSource : DbDataSource
     private LoginSource _current;
     private bool _disposed;
 
-    private PgRotateDataSource(PgRotateClientOptions options, PgRotateApiClient api, CredentialWatcher watcher, ILoggerFactory? loggerFactory, TimeProvider time)
+    private PgRotateDataSource(PgRotateClientOptions options, PgRotateApiClient api, ICredentialFeed feed, ILoggerFactory? loggerFactory, TimeProvider time)
     {
         _options = options;
         _api = api;
-        _watcher = watcher;
+        _feed = feed;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory?.CreateLogger<PgRotateDataSource>() ?? (ILogger)NullLogger.Instance;
         _time = time;
-        _current = new LoginSource(_watcher.Current, _options.ConfigureDataSource, _loggerFactory);
-        _watcher.Changed += Apply;
+        _current = new LoginSource(_feed.Current, _options.ConfigureDataSource, _loggerFactory);
+        _feed.Changed += Apply;
         // A change between the first read and the subscription is applied now; one after it came through Apply.
         // (Never holding this lock while asking the watcher: the watcher calls Apply under its own lock.)
-        var latest = _watcher.Current;
+        var latest = _feed.Current;
         lock (_gate)
         {
             if (latest.Version > _current.Credential.Version)
@@ -67,13 +70,20 @@ public sealed class PgRotateDataSource : DbDataSource
     public string CurrentUsername => CurrentCredential.Username;
 
     /// <summary>The secret this data source follows.</summary>
-    public string Secret => _watcher.Secret;
+    public string Secret => _feed.Secret;
 
     /// <summary>The current inner source's connection string, without the password.</summary>
     public override string ConnectionString => CurrentSource.Source.ConnectionString;
 
-    /// <summary>The watcher that keeps the credential current (shared with whoever wants to follow it too).</summary>
-    public CredentialWatcher Watcher => _watcher;
+    /// <summary>
+    /// The watcher that keeps the shared credential current (shared with whoever wants to follow it too); a data source
+    /// on a lease (<see cref="PgRotateClientOptions.UseLease"/>) has none and throws <see cref="InvalidOperationException"/>.
+    /// </summary>
+    public CredentialWatcher Watcher => _feed as CredentialWatcher
+        ?? throw new InvalidOperationException($"the data source of {Secret} runs on a lease of its own, not on a watched shared credential");
+
+    /// <summary>The lease new connections use, or null when the data source follows the shared credential.</summary>
+    public LeaseCredential? Lease => (_feed as LeaseKeeper)?.Lease;
 
     /// <summary>Completes when every inner source of an earlier login has been disposed.</summary>
     internal Task RetiredPoolsDisposedAsync()
@@ -121,9 +131,12 @@ public sealed class PgRotateDataSource : DbDataSource
         var api = await PgRotateApiClient.CreateAsync(options, time, cancellationToken).ConfigureAwait(false);
         try
         {
-            var watcher = await CredentialWatcher.StartAsync(
-                api, options.Secret!, options.WatcherSettings, loggerFactory?.CreateLogger<CredentialWatcher>(), time, cancellationToken).ConfigureAwait(false);
-            return new PgRotateDataSource(options, api, watcher, loggerFactory, time);
+            ICredentialFeed feed = options.UseLease
+                ? await LeaseKeeper.StartAsync(
+                    api, options.Secret!, options.LeaseTtl, options.MaxBackoff, loggerFactory?.CreateLogger<LeaseKeeper>(), time, cancellationToken).ConfigureAwait(false)
+                : await CredentialWatcher.StartAsync(
+                    api, options.Secret!, options.WatcherSettings, loggerFactory?.CreateLogger<CredentialWatcher>(), time, cancellationToken).ConfigureAwait(false);
+            return new PgRotateDataSource(options, api, feed, loggerFactory, time);
         }
         catch
         {
@@ -200,12 +213,12 @@ public sealed class PgRotateDataSource : DbDataSource
             }
 
             _disposed = true;
-            _watcher.Changed -= Apply;
+            _feed.Changed -= Apply;
             retiring = [.. _retiring];
             current = _current;
         }
 
-        await _watcher.DisposeAsync().ConfigureAwait(false);
+        await _feed.DisposeAsync().ConfigureAwait(false);
         _api.Dispose();
         await current.DisposeAsync().ConfigureAwait(false);
         // A retiring pool still waiting for its connections is disposed now rather than at its bound.
@@ -226,7 +239,7 @@ public sealed class PgRotateDataSource : DbDataSource
         ClientLog.LoginRefused(_logger, Secret, failed.Username, failed.Version, refusal.SqlState);
         try
         {
-            await _watcher.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            await _feed.RefreshAfterRefusalAsync(failed, cancellationToken).ConfigureAwait(false);
         }
         catch (PgRotateApiException e)
         {
@@ -235,7 +248,7 @@ public sealed class PgRotateDataSource : DbDataSource
 
         if (CurrentCredential.Version <= failed.Version && CredentialConnection.SameLogin(CurrentCredential, failed) && CurrentCredential.Password == failed.Password)
         {
-            await _watcher.WaitForNewerThanAsync(failed.Version, AuthenticationRetryWait, cancellationToken).ConfigureAwait(false);
+            await _feed.WaitForNewerThanAsync(failed.Version, AuthenticationRetryWait, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -259,7 +272,9 @@ public sealed class PgRotateDataSource : DbDataSource
                 retired = _current;
                 _current = new LoginSource(credential, _options.ConfigureDataSource, _loggerFactory);
                 _retiring.RemoveAll(r => r.Disposed.IsCompleted);
-                _retiring.Add((retired, retired.RetireAsync(RetiredPoolBound, _time)));
+                var retirement = retired.RetireAsync(RetiredPoolBound, _time);
+                _retiring.Add((retired, retirement));
+                _feed.LoginRetired(retired.Credential, retirement);
             }
         }
 
