@@ -49,7 +49,7 @@ public sealed class PgRotateClientOptions
     /// <summary>Applied to each inner Npgsql data source builder (pool sizes, timeouts, logging, type mappings).</summary>
     public Action<NpgsqlDataSourceBuilder>? ConfigureDataSource { get; set; }
 
-    /// <summary>The HTTP handler to reach the server with, instead of the client's own (tests, proxies).</summary>
+    /// <summary>The HTTP handler to reach the server with, instead of the client's own (tests, proxies); its owner disposes it, not the client.</summary>
     public HttpMessageHandler? HttpHandler { get; set; }
 
     /// <summary>The watcher's part of these options.</summary>
@@ -59,6 +59,21 @@ public sealed class PgRotateClientOptions
         RefreshInterval = RefreshInterval,
         MaxBackoff = MaxBackoff,
     };
+
+    /// <summary>
+    /// Options for <paramref name="secret"/> as the registration helpers take them (a callback), checked at once so
+    /// that a mistake fails while the application starts, not at its first query.
+    /// </summary>
+    internal static PgRotateClientOptions For(string secret, Action<PgRotateClientOptions> configure)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(secret);
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new PgRotateClientOptions();
+        configure(options);
+        options.Secret = secret;
+        options.ThrowIfInvalid();
+        return options;
+    }
 
     /// <summary>One message per mistake; empty when the options can be used.</summary>
     /// <param name="requireSecret">Whether <see cref="Secret"/> must be set (a data source follows one; the API client does not).</param>

@@ -14,12 +14,6 @@ public static class PgRotateConfigurationExtensions
     public static IConfigurationBuilder AddPgRotate(this IConfigurationBuilder builder, string secret, Action<PgRotateClientOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrWhiteSpace(secret);
-        ArgumentNullException.ThrowIfNull(configure);
-        var options = new PgRotateClientOptions();
-        configure(options);
-        options.Secret = secret;
-        options.ThrowIfInvalid();
-        return builder.Add(new PgRotateConfigurationSource(options));
+        return builder.Add(new PgRotateConfigurationSource(PgRotateClientOptions.For(secret, configure)));
     }
 }

@@ -43,11 +43,17 @@ public sealed class PgRotateDataSource : DbDataSource
         _loggerFactory = loggerFactory;
         _logger = loggerFactory?.CreateLogger<PgRotateDataSource>() ?? (ILogger)NullLogger.Instance;
         _time = time;
+        _current = new LoginSource(_watcher.Current, _options.ConfigureDataSource, _loggerFactory);
+        _watcher.Changed += Apply;
+        // A change between the first read and the subscription is applied now; one after it came through Apply.
+        // (Never holding this lock while asking the watcher: the watcher calls Apply under its own lock.)
+        var latest = _watcher.Current;
         lock (_gate)
         {
-            // Subscribed before the first credential is read: a change in between is applied, not lost.
-            _watcher.Changed += Apply;
-            _current = new LoginSource(_watcher.Current, _options.ConfigureDataSource, _loggerFactory);
+            if (latest.Version > _current.Credential.Version)
+            {
+                Apply(latest);
+            }
         }
     }
 

@@ -18,14 +18,7 @@ public static class PgRotateServiceCollectionExtensions
     public static IServiceCollection AddPgRotateDataSource(this IServiceCollection services, string secret, Action<PgRotateClientOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
-        ArgumentException.ThrowIfNullOrWhiteSpace(secret);
-        ArgumentNullException.ThrowIfNull(configure);
-        var options = new PgRotateClientOptions();
-        configure(options);
-        options.Secret = secret;
-        // Wrong options fail at registration, while the application starts, not at the first query.
-        options.ThrowIfInvalid();
-
+        var options = PgRotateClientOptions.For(secret, configure);
         services.AddKeyedSingleton(secret, (provider, _) => Create(provider, options));
         services.AddSingleton(provider => provider.GetRequiredKeyedService<PgRotateDataSource>(secret));
         services.TryAddSingleton<DbDataSource>(provider => provider.GetRequiredService<PgRotateDataSource>());

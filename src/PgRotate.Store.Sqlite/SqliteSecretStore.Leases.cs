@@ -22,7 +22,8 @@ public sealed partial class SqliteSecretStore : ILeaseStore
         await using var closeTransaction = transaction.ConfigureAwait(false);
         await InsertSecretRowAsync(connection, transaction, secret, cancellationToken).ConfigureAwait(false);
         await ExecuteAsync(connection, transaction,
-            "INSERT INTO lease_settings(secret, default_ttl_ms, max_ttl_ms, name_template, mac) VALUES ($s, $d, $m, $t, $mac)", cancellationToken,
+            // REPLACE: a row a removed secret of the same name left behind (the table has no foreign key) gives way.
+            "INSERT OR REPLACE INTO lease_settings(secret, default_ttl_ms, max_ttl_ms, name_template, mac) VALUES ($s, $d, $m, $t, $mac)", cancellationToken,
             ("$s", secret.Name), ("$d", (long)settings.DefaultTtl.TotalMilliseconds), ("$m", (long)settings.MaxTtl.TotalMilliseconds),
             ("$t", settings.NameTemplate), ("$mac", _values.LeaseSettingsMac(settings))).ConfigureAwait(false);
         await AppendHistoryAsync(connection, transaction, secret.Name, null, "created", $"{secret.Strategy.WireName()} on target {secret.Target}", cancellationToken).ConfigureAwait(false);

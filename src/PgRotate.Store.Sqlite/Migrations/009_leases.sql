@@ -24,9 +24,11 @@ DROP TABLE secrets;
 ALTER TABLE secrets_with_dynamic RENAME TO secrets;
 
 -- A dynamic secret's lease limits and role name template; mac covers all of them (StoredValues.LeaseSettingsMac).
--- Deleted with its secret: a rebuild of secrets must keep this in mind (its implicit DELETE would cascade here).
-CREATE TABLE lease_settings (
-    secret         TEXT PRIMARY KEY REFERENCES secrets(name) ON DELETE CASCADE,
+-- No foreign key to secrets, so that a later rebuild of secrets (like the one above) cannot delete these rows with
+-- it; a row left by a removed secret is replaced when a secret of that name is added again.
+-- IF NOT EXISTS here and below: a store rewound to an older schema version by hand may still have the tables.
+CREATE TABLE IF NOT EXISTS lease_settings (
+    secret         TEXT PRIMARY KEY,
     default_ttl_ms INTEGER NOT NULL,
     max_ttl_ms     INTEGER NOT NULL,
     name_template  TEXT NOT NULL,
@@ -38,7 +40,7 @@ CREATE TABLE lease_settings (
 -- UTC. state: active (role works until expires_at), revoking (ended, role not dropped yet: retried at
 -- next_attempt_at), revoked (role gone). No foreign key to secrets: a lease outlives nothing, but its row must not
 -- vanish before its role does.
-CREATE TABLE leases (
+CREATE TABLE IF NOT EXISTS leases (
     id              TEXT PRIMARY KEY,
     secret          TEXT NOT NULL,
     role            TEXT NOT NULL UNIQUE,
@@ -56,7 +58,7 @@ CREATE TABLE leases (
     mac             BLOB NOT NULL
 ) STRICT;
 
-CREATE INDEX leases_active_by_expiry ON leases(expires_at) WHERE state = 'active';
-CREATE INDEX leases_revoking_by_attempt ON leases(next_attempt_at) WHERE state = 'revoking';
-CREATE INDEX leases_by_secret ON leases(secret, issued_at);
-CREATE INDEX leases_by_issuer ON leases(issued_by) WHERE state <> 'revoked';
+CREATE INDEX IF NOT EXISTS leases_active_by_expiry ON leases(expires_at) WHERE state = 'active';
+CREATE INDEX IF NOT EXISTS leases_revoking_by_attempt ON leases(next_attempt_at) WHERE state = 'revoking';
+CREATE INDEX IF NOT EXISTS leases_by_secret ON leases(secret, issued_at);
+CREATE INDEX IF NOT EXISTS leases_by_issuer ON leases(issued_by) WHERE state <> 'revoked';

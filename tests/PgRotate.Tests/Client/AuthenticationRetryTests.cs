@@ -1,6 +1,5 @@
 using Npgsql;
 using PgRotate.Client;
-using PgRotate.Tests.Server;
 using PgRotate.Tests.Support;
 
 namespace PgRotate.Tests.Client;
@@ -19,10 +18,10 @@ public sealed class AuthenticationRetryTests(PostgresFixture postgres)
         await using var server = await RestartableServer.StartAsync(postgres, "--strategy", "single");
         using var blackHole = new LongPollBlackHole();
         var logs = new RecordingLoggerFactory();
-        await using var dataSource = await DataSourceAsync(server, blackHole, retry: true, logs);
+        await using var dataSource = await UnpooledAsync(server, blackHole, retry: true, logs);
         var before = dataSource.CurrentCredential;
 
-        var rotation = await RotateAsync(server);
+        var rotation = await server.RotateAsync();
         await using var connection = await dataSource.OpenConnectionAsync(ct);
 
         Assert.Equal(rotation.Username, await ClientTestSetup.SessionUserAsync(connection));
@@ -37,10 +36,10 @@ public sealed class AuthenticationRetryTests(PostgresFixture postgres)
         var ct = TestContext.Current.CancellationToken;
         await using var server = await RestartableServer.StartAsync(postgres, "--strategy", "single");
         using var blackHole = new LongPollBlackHole();
-        await using var dataSource = await DataSourceAsync(server, blackHole, retry: false, null);
+        await using var dataSource = await UnpooledAsync(server, blackHole, retry: false, null);
         var before = dataSource.CurrentCredential;
 
-        await RotateAsync(server);
+        await server.RotateAsync();
         var e = await Assert.ThrowsAsync<PostgresException>(async () => await dataSource.OpenConnectionAsync(ct));
 
         Assert.Equal(PostgresErrorCodes.InvalidPassword, e.SqlState);
@@ -52,29 +51,24 @@ public sealed class AuthenticationRetryTests(PostgresFixture postgres)
     {
         await using var server = await RestartableServer.StartAsync(postgres, "--strategy", "single");
         using var blackHole = new LongPollBlackHole();
-        await using var dataSource = await DataSourceAsync(server, blackHole, retry: true, null);
+        await using var dataSource = await UnpooledAsync(server, blackHole, retry: true, null);
 
-        var rotation = await RotateAsync(server);
+        var rotation = await server.RotateAsync();
         using var connection = dataSource.OpenConnection();
 
         Assert.Equal(rotation.Version, dataSource.CurrentCredential.Version);
         Assert.Equal(System.Data.ConnectionState.Open, connection.State);
     }
 
-    /// <summary>No pooling: every open is a fresh login, as the first open after a pool emptied would be.</summary>
-    private static async Task<PgRotateDataSource> DataSourceAsync(RestartableServer server, HttpMessageHandler handler, bool retry, RecordingLoggerFactory? logs)
-    {
-        var options = ClientTestSetup.Options(server.Address, await server.Current.TokenAsync("read:orders/app"));
-        options.HttpHandler = handler;
-        options.RetryOnAuthenticationFailure = retry;
-        options.ConfigureDataSource = builder => builder.ConnectionStringBuilder.Pooling = false;
-        return await PgRotateDataSource.CreateAsync(options, logs, cancellationToken: TestContext.Current.CancellationToken);
-    }
-
-    private static async Task<PgRotate.Contracts.RotationResult> RotateAsync(RestartableServer server)
-    {
-        var options = ClientTestSetup.Options(server.Address, await server.Current.TokenAsync("rotate:orders/app"));
-        using var api = await PgRotateApiClient.CreateAsync(options, cancellationToken: TestContext.Current.CancellationToken);
-        return await api.RotateAsync(RunningServer.Secret, cancellationToken: TestContext.Current.CancellationToken);
-    }
+    /// <summary>
+    /// A data source that hears of rotations only by asking (its long-polls never return), without pooling so every
+    /// open is a fresh login, as the first open after a pool emptied would be.
+    /// </summary>
+    internal static Task<PgRotateDataSource> UnpooledAsync(RestartableServer server, LongPollBlackHole blackHole, bool retry, RecordingLoggerFactory? logs) =>
+        server.DataSourceAsync(logs, o =>
+        {
+            o.HttpHandler = blackHole;
+            o.RetryOnAuthenticationFailure = retry;
+            o.ConfigureDataSource = builder => builder.ConnectionStringBuilder.Pooling = false;
+        });
 }

@@ -1,5 +1,4 @@
 using PgRotate.Client;
-using PgRotate.Tests.Server;
 using PgRotate.Tests.Support;
 
 namespace PgRotate.Tests.Client;
@@ -12,18 +11,13 @@ public sealed class ClientSecrecyTests(PostgresFixture postgres)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await RestartableServer.StartAsync(postgres, "--strategy", "single");
-        var token = await server.Current.TokenAsync("read:orders/app", "rotate:orders/app");
         var logs = new RecordingLoggerFactory();
         using var blackHole = new LongPollBlackHole();
-        var options = ClientTestSetup.Options(server.Address, token);
-        options.HttpHandler = blackHole;
-        options.ConfigureDataSource = builder => builder.ConnectionStringBuilder.Pooling = false;
         var passwords = new List<string>();
-        await using (var dataSource = await PgRotateDataSource.CreateAsync(options, logs, cancellationToken: ct))
+        await using (var dataSource = await AuthenticationRetryTests.UnpooledAsync(server, blackHole, retry: true, logs))
         {
             passwords.Add(dataSource.CurrentCredential.Password);
-            using var api = await PgRotateApiClient.CreateAsync(ClientTestSetup.Options(server.Address, token), cancellationToken: ct);
-            await api.RotateAsync(RunningServer.Secret, cancellationToken: ct);
+            await server.RotateAsync();
             await using (await dataSource.OpenConnectionAsync(ct))
             {
                 passwords.Add(dataSource.CurrentCredential.Password);
@@ -38,7 +32,7 @@ public sealed class ClientSecrecyTests(PostgresFixture postgres)
         Assert.Equal(2, passwords.Distinct().Count());
         Assert.All(logs.Entries, entry =>
         {
-            Assert.DoesNotContain(token, entry.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(server.Token, entry.Message, StringComparison.Ordinal);
             Assert.All(passwords, password => Assert.DoesNotContain(password, entry.Message, StringComparison.Ordinal));
         });
     }

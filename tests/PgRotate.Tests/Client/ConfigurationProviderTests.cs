@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Configuration;
 using Npgsql;
-using PgRotate.Client;
 using PgRotate.Tests.Server;
 using PgRotate.Tests.Support;
 
@@ -14,12 +13,11 @@ public sealed class ConfigurationProviderTests(PostgresFixture postgres)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await RestartableServer.StartAsync(postgres);
-        var token = await server.Current.TokenAsync("read:orders/app", "rotate:orders/app");
         var configuration = new ConfigurationBuilder()
             .AddPgRotate(RunningServer.Secret, o =>
             {
                 o.ServerUrl = server.Address;
-                o.Token = token;
+                o.Token = server.Token;
             })
             .Build();
         try
@@ -27,9 +25,8 @@ public sealed class ConfigurationProviderTests(PostgresFixture postgres)
             var before = configuration["PgRotate:orders/app:Username"];
             var reloaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             using var registration = configuration.GetReloadToken().RegisterChangeCallback(_ => reloaded.TrySetResult(), null);
-            using var api = await PgRotateApiClient.CreateAsync(ClientTestSetup.Options(server.Address, token), cancellationToken: ct);
 
-            var rotation = await api.RotateAsync(RunningServer.Secret, cancellationToken: ct);
+            var rotation = await server.RotateAsync();
             await reloaded.Task.WaitAsync(ct);
 
             Assert.NotEqual(before, rotation.Username);

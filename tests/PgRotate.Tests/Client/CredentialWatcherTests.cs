@@ -61,17 +61,20 @@ public sealed class CredentialWatcherTests(PostgresFixture postgres)
     [Fact]
     public async Task RefreshAsync_fetches_a_rotation_the_watcher_has_not_heard_of_yet()
     {
-        await using var server = await RunningServer.StartAsync(postgres);
-        using var api = await ApiAsync(server, "read:orders/app");
+        await using var server = await RestartableServer.StartAsync(postgres);
+        using var blackHole = new LongPollBlackHole();
+        using var api = await server.ApiAsync(o => o.HttpHandler = blackHole);
         await using var watcher = await CredentialWatcher.StartAsync(api, RunningServer.Secret, LongPollOnly, cancellationToken: TestContext.Current.CancellationToken);
         var before = watcher.Current;
 
-        // Rotated by another process: the server's long-poll learns of it only from the store's change feed.
-        (await CliProcess.RunAsync(server.Sandbox, null, "rotate", RunningServer.Secret)).Ok();
+        // Its long-polls never come back: only asking finds the rotation.
+        var rotation = await server.RotateAsync();
+        var unchanged = watcher.Current;
         var refreshed = await watcher.RefreshAsync(TestContext.Current.CancellationToken);
 
-        Assert.Equal(before.Version + 1, refreshed.Version);
-        Assert.Equal(refreshed.Version, watcher.Current.Version);
+        Assert.Equal(before, unchanged);
+        Assert.Equal(rotation.Version, refreshed.Version);
+        Assert.Equal(refreshed, watcher.Current);
     }
 
     [Fact]

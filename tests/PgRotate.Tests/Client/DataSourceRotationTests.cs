@@ -1,6 +1,4 @@
-using PgRotate.Client;
 using PgRotate.Contracts;
-using PgRotate.Tests.Server;
 using PgRotate.Tests.Support;
 
 namespace PgRotate.Tests.Client;
@@ -13,9 +11,7 @@ public sealed class DataSourceRotationTests(PostgresFixture postgres)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await RestartableServer.StartAsync(postgres);
-        var token = await server.Current.TokenAsync("read:orders/app", "rotate:orders/app");
-        await using var dataSource = await PgRotateDataSource.CreateAsync(ClientTestSetup.Options(server.Address, token), cancellationToken: ct);
-        using var api = await PgRotateApiClient.CreateAsync(ClientTestSetup.Options(server.Address, token), cancellationToken: ct);
+        await using var dataSource = await server.DataSourceAsync();
         var logins = new List<string> { dataSource.CurrentUsername };
 
         await using (var workers = new QueryWorkers(dataSource, 16))
@@ -24,7 +20,7 @@ public sealed class DataSourceRotationTests(PostgresFixture postgres)
             for (var i = 0; i < 6; i++)
             {
                 // Forced: the login being rotated is still inside its grace from the rotation before.
-                var rotation = await api.RotateAsync(RunningServer.Secret, new RotateRequest(Force: true), ct);
+                var rotation = await server.RotateAsync(new RotateRequest(Force: true));
                 await ClientTestSetup.ReachesAsync(dataSource, rotation.Version, ct);
                 logins.Add(dataSource.CurrentUsername);
                 Assert.Equal(rotation.Username, dataSource.CurrentUsername);
@@ -48,13 +44,11 @@ public sealed class DataSourceRotationTests(PostgresFixture postgres)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await RestartableServer.StartAsync(postgres);
-        var token = await server.Current.TokenAsync("read:orders/app", "rotate:orders/app");
-        await using var dataSource = await PgRotateDataSource.CreateAsync(ClientTestSetup.Options(server.Address, token), cancellationToken: ct);
-        using var api = await PgRotateApiClient.CreateAsync(ClientTestSetup.Options(server.Address, token), cancellationToken: ct);
+        await using var dataSource = await server.DataSourceAsync();
         var held = await dataSource.OpenConnectionAsync(ct);
         var before = dataSource.CurrentUsername;
 
-        var rotation = await api.RotateAsync(RunningServer.Secret, cancellationToken: ct);
+        var rotation = await server.RotateAsync();
         await ClientTestSetup.ReachesAsync(dataSource, rotation.Version, ct);
         var disposed = dataSource.RetiredPoolsDisposedAsync();
 
@@ -70,10 +64,8 @@ public sealed class DataSourceRotationTests(PostgresFixture postgres)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await RestartableServer.StartAsync(postgres);
-        var token = await server.Current.TokenAsync("read:orders/app", "rotate:orders/app");
-        await using var dataSource = await PgRotateDataSource.CreateAsync(ClientTestSetup.Options(server.Address, token), cancellationToken: ct);
-        using var api = await PgRotateApiClient.CreateAsync(ClientTestSetup.Options(server.Address, token), cancellationToken: ct);
-        var rotation = await api.RotateAsync(RunningServer.Secret, cancellationToken: ct);
+        await using var dataSource = await server.DataSourceAsync();
+        var rotation = await server.RotateAsync();
         await ClientTestSetup.ReachesAsync(dataSource, rotation.Version, ct);
 
         await using var connection = ((System.Data.Common.DbDataSource)dataSource).CreateConnection();

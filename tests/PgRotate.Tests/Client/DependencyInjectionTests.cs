@@ -14,11 +14,10 @@ public sealed class DependencyInjectionTests(PostgresFixture postgres)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await RestartableServer.StartAsync(postgres);
-        var token = await server.Current.TokenAsync("read:orders/app");
         var services = new ServiceCollection().AddPgRotateDataSource(RunningServer.Secret, o =>
         {
             o.ServerUrl = server.Address;
-            o.Token = token;
+            o.Token = server.Token;
         });
 
         PgRotateDataSource dataSource;

@@ -13,11 +13,8 @@ public sealed class PeriodicRefreshTests(PostgresFixture postgres)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await RestartableServer.StartAsync(postgres);
-        var token = await server.Current.TokenAsync("read:orders/app", "rotate:orders/app");
         using var unchanged = new LongPollsAnsweredUnchanged();
-        var options = ClientTestSetup.Options(server.Address, token);
-        options.HttpHandler = unchanged;
-        using var api = await PgRotateApiClient.CreateAsync(options, cancellationToken: ct);
+        using var api = await server.ApiAsync(o => o.HttpHandler = unchanged);
         var settings = new CredentialWatcherSettings { LongPollTimeout = TimeSpan.FromMinutes(1), RefreshInterval = TimeSpan.FromSeconds(1) };
         await using var watcher = await CredentialWatcher.StartAsync(api, RunningServer.Secret, settings, cancellationToken: ct);
         var changed = new TaskCompletionSource<Credential>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,5 +1,3 @@
-using PgRotate.Client;
-using PgRotate.Tests.Server;
 using PgRotate.Tests.Support;
 
 namespace PgRotate.Tests.Client;
@@ -11,6 +9,7 @@ namespace PgRotate.Tests.Client;
 public sealed class ServerOutageTests(PostgresFixture postgres)
 {
     private const int Unreachable = 5001;
+    private const int StillUnreachable = 5002;
     private const int Back = 5003;
 
     [Fact]
@@ -18,16 +17,14 @@ public sealed class ServerOutageTests(PostgresFixture postgres)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await RestartableServer.StartAsync(postgres);
-        var token = await server.Current.TokenAsync("read:orders/app", "rotate:orders/app");
-        await using var dataSource = await PgRotateDataSource.CreateAsync(ClientTestSetup.Options(server.Address, token), cancellationToken: ct);
+        await using var dataSource = await server.DataSourceAsync();
         await using var workers = new QueryWorkers(dataSource, 8);
         await workers.RunMoreAsync(50, ct);
 
         await server.StopAsync();
         await workers.RunMoreAsync(50, ct);
         await server.StartAgainAsync();
-        using var api = await PgRotateApiClient.CreateAsync(ClientTestSetup.Options(server.Address, token), cancellationToken: ct);
-        var rotation = await api.RotateAsync(RunningServer.Secret, cancellationToken: ct);
+        var rotation = await server.RotateAsync();
         await ClientTestSetup.ReachesAsync(dataSource, rotation.Version, ct);
         await workers.RunMoreAsync(50, ct);
 
@@ -41,9 +38,8 @@ public sealed class ServerOutageTests(PostgresFixture postgres)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await RestartableServer.StartAsync(postgres);
-        var token = await server.Current.TokenAsync("read:orders/app", "rotate:orders/app");
         var logs = new RecordingLoggerFactory();
-        await using var dataSource = await PgRotateDataSource.CreateAsync(ClientTestSetup.Options(server.Address, token), logs, cancellationToken: ct);
+        await using var dataSource = await server.DataSourceAsync(logs);
         var held = dataSource.CurrentCredential;
         await using var workers = new QueryWorkers(dataSource, 8);
         await workers.RunMoreAsync(50, ct);
@@ -56,14 +52,13 @@ public sealed class ServerOutageTests(PostgresFixture postgres)
         var afterOutage = workers.Queries;
         await server.StartAgainAsync();
         await logs.LoggedAsync(Back, ct);
-        using var api = await PgRotateApiClient.CreateAsync(ClientTestSetup.Options(server.Address, token), cancellationToken: ct);
-        var rotation = await api.RotateAsync(RunningServer.Secret, cancellationToken: ct);
+        var rotation = await server.RotateAsync();
         await ClientTestSetup.ReachesAsync(dataSource, rotation.Version, ct);
 
         Assert.Empty(workers.Failures);
         Assert.True(afterOutage > during, "queries went on during the outage");
         Assert.Equal(1, logs.Count(Unreachable));
-        Assert.True(logs.Count(5002) > 1, "the client kept retrying during the outage");
+        Assert.True(logs.Count(StillUnreachable) > 1, "the client kept retrying during the outage");
         Assert.Equal(1, logs.Count(Back));
         Assert.Equal(held.Version + 1, dataSource.CurrentCredential.Version);
     }

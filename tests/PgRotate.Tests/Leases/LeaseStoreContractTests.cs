@@ -65,6 +65,8 @@ public abstract class LeaseStoreContractTests : IAsyncDisposable
         Time.Advance(TimeSpan.FromSeconds(1));
         var second = NewLease("b", TimeSpan.FromHours(2), "cli:alice");
         await store.Leases.AddLeaseAsync(first, new SecretText("pw-a"), Ct);
+        Time.Advance(TimeSpan.FromSeconds(1));
+        second = second with { IssuedAt = Time.GetUtcNow() };
         await store.Leases.AddLeaseAsync(second, new SecretText("pw-b"), Ct);
 
         var reopened = await Track(OpenAgainAsync(store, Key));
