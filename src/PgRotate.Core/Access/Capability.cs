@@ -9,7 +9,7 @@ public enum Capability
     /// <summary>Rotate a secret now.</summary>
     Rotate,
 
-    /// <summary>Take per-instance leased credentials (for the leasing that comes later; granted and checked already).</summary>
+    /// <summary>Issue, renew, revoke and list the leases of dynamic secrets (<c>/v1/leases</c>, and <c>creds</c> and <c>sys/leases</c> on the Vault-compatible paths).</summary>
     Lease,
 
     /// <summary>Everything above, and with <c>admin:*</c> the audit log.</summary>

@@ -26,7 +26,7 @@ public sealed class LeaseRevoker(ISecretStore store, TargetConnector connector, 
     /// </summary>
     public async Task<Lease> RevokeAsync(string id, string reason, CancellationToken cancellationToken)
     {
-        var lease = await store.Leases.MarkLeaseRevokingAsync(LeaseIds.Parse(id), reason, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var lease = await store.Leases.MarkLeaseRevokingAsync(LeaseIds.Parse(id), reason, ReaperTakesOverAt(), cancellationToken).ConfigureAwait(false);
         return lease.State == LeaseState.Revoked ? lease : await AttemptAsync(lease, throwOnFailure: true, cancellationToken).ConfigureAwait(false);
     }
 
@@ -36,7 +36,7 @@ public sealed class LeaseRevoker(ISecretStore store, TargetConnector connector, 
         var revoked = 0;
         foreach (var lease in await store.Leases.ListLeasesAsync(new LeaseFilter(IssuedBy: actor), cancellationToken).ConfigureAwait(false))
         {
-            var ending = await store.Leases.MarkLeaseRevokingAsync(lease.Id, reason, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            var ending = await store.Leases.MarkLeaseRevokingAsync(lease.Id, reason, ReaperTakesOverAt(), cancellationToken).ConfigureAwait(false);
             if (ending.State != LeaseState.Revoked && (await AttemptAsync(ending, throwOnFailure: false, cancellationToken).ConfigureAwait(false)).State == LeaseState.Revoked)
             {
                 revoked++;
@@ -81,6 +81,13 @@ public sealed class LeaseRevoker(ISecretStore store, TargetConnector connector, 
             return failed;
         }
     }
+
+    /// <summary>
+    /// When a lease this revoker marks ending becomes the reaper's work: not at once, since the revoker makes the first
+    /// attempt itself right away (a reaper waking meanwhile would drop the same role too, and audit and count the
+    /// revocation twice), but soon enough to finish it if this process dies before recording an outcome.
+    /// </summary>
+    private DateTimeOffset ReaperTakesOverAt() => time.GetUtcNow() + FirstRetry;
 
     /// <summary>How long after failed attempt <paramref name="attempt"/> the next one is due.</summary>
     public static TimeSpan Backoff(int attempt)
