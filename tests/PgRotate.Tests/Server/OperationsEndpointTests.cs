@@ -4,6 +4,7 @@ using PgRotate.Tests.Support;
 namespace PgRotate.Tests.Server;
 
 /// <summary>Health, readiness, metrics, the OpenAPI document and the audit log.</summary>
+[Collection(ServerMetricsCollection.Name)]
 public sealed class OperationsEndpointTests(PostgresFixture postgres)
 {
     [Fact]

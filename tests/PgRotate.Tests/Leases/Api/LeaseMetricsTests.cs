@@ -2,18 +2,8 @@ using PgRotate.Tests.Support;
 
 namespace PgRotate.Tests.Leases.Api;
 
-/// <summary>
-/// Runs alone: every server in the test process names its meters alike, and the OpenTelemetry SDK follows instruments
-/// by name, so another server stopping in parallel can take this server's gauge out of a scrape.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class LeaseMetricsCollection
-{
-    public const string Name = "lease metrics";
-}
-
 /// <summary><c>/metrics</c> with leases: the core's counters per secret and the server's gauge of active leases.</summary>
-[Collection(LeaseMetricsCollection.Name)]
+[Collection(ServerMetricsCollection.Name)]
 public sealed class LeaseMetricsTests(PostgresFixture postgres)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
