@@ -3,16 +3,17 @@ using Microsoft.Extensions.Logging;
 namespace PgRotate.Cli.Commands.Agent;
 
 /// <summary>
-/// What the client library reports while the agent runs (the server unreachable, the server back) as pgrotate's own
-/// stderr lines, <c>pgrotate: warning: …</c>: an operator must see that files may go stale, with or without
-/// --verbose. The library never puts a password in a message.
+/// The client library's warnings while the agent runs (the server unreachable) as pgrotate's own stderr lines,
+/// <c>pgrotate: warning: …</c>: an operator must see that files may go stale, with or without --verbose. Its
+/// information lines (each change) are left out: the agent logs each file it writes already. The library never puts a
+/// password in a message.
 /// </summary>
 internal sealed class StderrLog(TextWriter error) : ILogger
 {
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
 
-    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information && logLevel != LogLevel.None;
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning && logLevel != LogLevel.None;
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
@@ -21,7 +22,7 @@ internal sealed class StderrLog(TextWriter error) : ILogger
             return;
         }
 
-        var line = $"pgrotate: {(logLevel >= LogLevel.Warning ? "warning: " : "")}{CliApp.OneLine(formatter(state, exception))}";
+        var line = $"pgrotate: warning: {CliApp.OneLine(formatter(state, exception))}";
         // The watchers of several secrets report from their own threads; the writer may not be thread-safe.
         lock (error)
         {
