@@ -51,7 +51,9 @@ public sealed record DemoQueries(long Ok, long Failed, double P50Ms, double P99M
 /// One pgbench consumer: transactions (each on a new connection with -C) that succeeded or failed, and clients pgbench
 /// connections pgbench could not open (each one aborts its client; the run is started again for the time left).
 /// </summary>
-public sealed record DemoPgBench(string Via, long TransactionsOk, long TransactionsFailed, long ConnectionsFailed, double Tps);
+/// <param name="File">The file pgbench read its connection from (the agent's rendered service file); null when none.</param>
+/// <param name="FileVersion">The secret's version the agent last wrote into <paramref name="File"/>.</param>
+public sealed record DemoPgBench(string Via, long TransactionsOk, long TransactionsFailed, long ConnectionsFailed, double Tps, string? File = null, int? FileVersion = null);
 
 /// <summary>Percentiles over a number of samples, in milliseconds.</summary>
 /// <param name="Incomplete">Rotations after which some worker had not moved to the new login before the next rotation.</param>

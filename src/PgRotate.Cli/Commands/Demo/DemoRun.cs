@@ -29,8 +29,9 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
         var first = await environment.Api.GetAsync(cancellationToken);
         var scratch = environment.Cluster.ScratchDirectory;
         var serviceFile = Path.Combine(scratch, "pg_service.conf");
-        var agent = new StandInServiceFileAgent(environment.Api, serviceFile);
-        await agent.WriteAsync(first, cancellationToken);
+        // The agent's own code renders the file pgbench reads, as `pgrotate agent --render` would in production.
+        var agent = new InProcessAgent(environment.Api, ["--render", $"{DemoEnvironment.SecretName}:service:{serviceFile}"], scratch, time);
+        await agent.RenderOnceAsync(cancellationToken);
         var pgBench = await PgBenchAsync(environment, serviceFile, scratch, cancellationToken);
         if (plain)
         {
@@ -57,7 +58,7 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
         var until = started + (long)(options.Duration.TotalSeconds * time.TimestampFrequency);
         var running = new List<Task>
         {
-            Task.Run(() => agent.RunAsync(first, stop.Token), CancellationToken.None),
+            Task.Run(() => agent.FollowAsync(stop.Token), CancellationToken.None),
             Task.Run(() => consumers.Driver.RunAsync(first.Username, stop.Token), CancellationToken.None),
         };
         running.AddRange(consumers.Workers.Select(w => Task.Run(() => w.RunAsync(stop.Token), CancellationToken.None)));
@@ -88,7 +89,7 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
         // Bounded, and not tied to Ctrl-C: an interrupted demo still checks the pattern and prints its summary.
         using var finish = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var checks = await PatternChecks.RunAsync(environment, context.Connector, finish.Token);
-        return Summary(consumers, checks, ran, interrupted);
+        return Summary(consumers, checks, ran, interrupted, serviceFile, agent.LastVersion(serviceFile));
     }
 
     /// <summary>One client data source per worker, as separate service instances would each have their own.</summary>
@@ -137,7 +138,7 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
         await o.WriteLineAsync($"  {options.Workers} .NET workers, each with its own client data source (retry on a refused login: {(options.ClientRetry ? "on" : "off")}), querying without pause{(options.Pooling ? " through its pool" : ", a new connection per query")}");
         if (pgBench.Count > 0)
         {
-            await o.WriteLineAsync($"  pgbench -C (a new connection per transaction) with PGSERVICEFILE={serviceFile} and service={ServiceName}, a file kept current from the API");
+            await o.WriteLineAsync($"  pgbench -C (a new connection per transaction) with PGSERVICEFILE={serviceFile} and service={ServiceName}, a file the agent (pgrotate agent --render) keeps current from the API");
         }
 
         await o.WriteLineAsync($"  rotating through the API every {options.RotateEvery.TotalSeconds:0.###} s for {options.Duration.TotalSeconds:0.###} s (Ctrl-C stops early)");
@@ -163,7 +164,7 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
             .Concat((Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "pgbench")))
             .FirstOrDefault(File.Exists);
 
-    private DemoSummary Summary(DemoConsumers consumers, DemoChecks checks, TimeSpan ran, bool interrupted)
+    private DemoSummary Summary(DemoConsumers consumers, DemoChecks checks, TimeSpan ran, bool interrupted, string serviceFile, int? serviceFileVersion)
     {
         var workers = consumers.Workers.Select(w => new DemoWorker(w.Index + 1, w.Login, w.Ok, w.Failed, w.LoginChanges)).ToList();
         var benches = consumers.PgBench.Select(b => b.Summary(ran)).ToList();
@@ -172,6 +173,6 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
             options.Strategy.ToContract(), options.ClientRetry, options.Pooling, interrupted, Math.Round(ran.TotalSeconds, 2), options.RotateEvery.TotalSeconds,
             consumers.Driver.Done, consumers.Driver.Failed, checks.CurrentLogin, workers,
             new DemoQueries(consumers.QueriesOk, consumers.QueriesFailed, consumers.Latencies.PercentileMs(50), consumers.Latencies.PercentileMs(99)),
-            benches.FirstOrDefault(), null, consumers.SwitchOver?.Summary(), consumers.Notification?.Summary(), checks, failures);
+            benches.FirstOrDefault() is { } bench ? bench with { File = serviceFile, FileVersion = serviceFileVersion } : null, null, consumers.SwitchOver?.Summary(), consumers.Notification?.Summary(), checks, failures);
     }
 }
