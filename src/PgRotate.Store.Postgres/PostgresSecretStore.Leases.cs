@@ -36,13 +36,7 @@ public sealed partial class PostgresSecretStore : ILeaseStore
         await using var closeCommand = command.ConfigureAwait(false);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var closeReader = reader.ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            throw new PgRotateException(ErrorCode.NotFound, $"secret {secret} has no lease settings: only dynamic secrets have leases");
-        }
-
-        var settings = new LeaseSettings(secret, TimeSpan.FromMilliseconds(reader.GetInt64(0)), TimeSpan.FromMilliseconds(reader.GetInt64(1)), reader.GetString(2));
-        return _values.OpenLeaseSettingsRow(settings, reader.IsDBNull(3) ? null : (byte[])reader.GetValue(3));
+        return await _values.ReadLeaseSettingsAsync(reader, secret, cancellationToken).ConfigureAwait(false);
     }, cancellationToken);
 
     public Task AddLeaseAsync(Lease lease, SecretText password, CancellationToken cancellationToken) => WriteAsync(async (db, transaction) =>

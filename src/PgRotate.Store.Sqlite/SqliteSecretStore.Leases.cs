@@ -38,13 +38,7 @@ public sealed partial class SqliteSecretStore : ILeaseStore
         await using var closeCommand = command.ConfigureAwait(false);
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using var closeReader = reader.ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            throw new PgRotateException(ErrorCode.NotFound, $"secret {secret} has no lease settings: only dynamic secrets have leases");
-        }
-
-        var settings = new LeaseSettings(secret, TimeSpan.FromMilliseconds(reader.GetInt64(0)), TimeSpan.FromMilliseconds(reader.GetInt64(1)), reader.GetString(2));
-        return _values.OpenLeaseSettingsRow(settings, reader.IsDBNull(3) ? null : (byte[])reader.GetValue(3));
+        return await _values.ReadLeaseSettingsAsync(reader, secret, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task AddLeaseAsync(Lease lease, SecretText password, CancellationToken cancellationToken)

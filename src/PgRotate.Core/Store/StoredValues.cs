@@ -178,6 +178,21 @@ public sealed class StoredValues(MasterKey key, string location)
     /// <summary>The lease settings' MAC covers all of them: the name template decides which roles the orphan sweep may drop.</summary>
     public byte[] LeaseSettingsMac(Leases.LeaseSettings settings) => _rows.Compute(LeaseSettingsRowKind, LeaseSettingsFields(settings));
 
+    /// <summary>
+    /// Reads a secret's lease settings from a reader over <c>default_ttl_ms, max_ttl_ms, name_template, mac</c> (the
+    /// same columns in every store) and checks the row's MAC; no row means the secret is not dynamic.
+    /// </summary>
+    public async Task<Leases.LeaseSettings> ReadLeaseSettingsAsync(System.Data.Common.DbDataReader reader, string secret, CancellationToken cancellationToken)
+    {
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new PgRotateException(ErrorCode.NotFound, $"secret {secret} has no lease settings: only dynamic secrets have leases");
+        }
+
+        var settings = new Leases.LeaseSettings(secret, TimeSpan.FromMilliseconds(reader.GetInt64(0)), TimeSpan.FromMilliseconds(reader.GetInt64(1)), reader.GetString(2));
+        return OpenLeaseSettingsRow(settings, reader.IsDBNull(3) ? null : (byte[])reader.GetValue(3));
+    }
+
     public Leases.LeaseSettings OpenLeaseSettingsRow(Leases.LeaseSettings settings, byte[]? mac) =>
         _rows.Verify(mac, LeaseSettingsRowKind, LeaseSettingsFields(settings)) ? settings : throw RowModified($"the lease settings of secret {Printable(settings.Secret)}");
 
