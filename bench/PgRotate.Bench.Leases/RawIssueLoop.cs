@@ -6,8 +6,9 @@ using PgRotate.Postgres;
 namespace PgRotate.Bench.Leases;
 
 /// <summary>
-/// What issuing a lease costs in PostgreSQL alone, with no server, store or HTTP around it: a login with a SCRAM
-/// verifier and an expiry, made a member of the group and defaulting to it, in one round trip per login.
+/// What issuing a lease costs in PostgreSQL alone, with no server, store or HTTP around it: the same statements a
+/// lease runs (a login with a freshly computed SCRAM verifier and an expiry, the comment that marks it as a lease, made a
+/// member of the group and defaulting to it), in one round trip per login, as one implicit transaction.
 /// </summary>
 internal sealed class RawIssueLoop(NpgsqlDataSource admin, string group, string prefix)
 {
@@ -19,7 +20,8 @@ internal sealed class RawIssueLoop(NpgsqlDataSource admin, string group, string 
         var verifier = ScramVerifier.Create(new SecretText(Guid.NewGuid().ToString("N")));
         var until = DateTimeOffset.UtcNow.AddHours(1).ToString("yyyy-MM-dd HH:mm:ssZ", CultureInfo.InvariantCulture);
         await using var command = admin.CreateCommand(
-            $"CREATE ROLE {role} LOGIN PASSWORD '{verifier}' VALID UNTIL '{until}'; GRANT {Sql.Identifier(group)} TO {role}; ALTER ROLE {role} SET role = {Sql.Identifier(group)}");
+            $"CREATE ROLE {role} LOGIN PASSWORD '{verifier}' VALID UNTIL '{until}'; COMMENT ON ROLE {role} IS 'raw loop'; " +
+            $"GRANT {Sql.Identifier(group)} TO {role}; ALTER ROLE {role} SET role = {Sql.Identifier(group)}");
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -57,6 +57,15 @@ public interface ILeaseStore
     /// <summary>The lease's role is gone.</summary>
     Task<Lease> MarkLeaseRevokedAsync(string id, DateTimeOffset at, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="MarkLeaseRevokingAsync"/> for many leases in one transaction (the reaper's batch): the active ones among
+    /// <paramref name="ids"/> become revoking; returns every one of them that has not ended, as stored. Unknown ids are skipped.
+    /// </summary>
+    Task<IReadOnlyList<Lease>> MarkLeasesRevokingAsync(IReadOnlyList<string> ids, string reason, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken);
+
+    /// <summary><see cref="MarkLeaseRevokedAsync"/> for many leases in one transaction; those already revoked stay as they are.</summary>
+    Task MarkLeasesRevokedAsync(IReadOnlyList<string> ids, DateTimeOffset at, CancellationToken cancellationToken);
+
     /// <summary>The roles of a secret's leases that have not ended (active or revoking), for the orphan sweep.</summary>
     Task<IReadOnlySet<string>> ListLeaseRolesAsync(string secret, CancellationToken cancellationToken);
 }

@@ -18,10 +18,14 @@ namespace PgRotate.Leases;
 /// the group. The lease is stored after its role exists: a crash in between leaves a role no lease names, which the
 /// <see cref="OrphanSweep"/> drops. Every issue and renewal is audited under the store's actor.
 /// </summary>
-public sealed class LeaseIssuer(ISecretStore store, TargetConnector connector, TimeProvider time, LeaseSignal? signal = null, LeaseHooks? hooks = null)
+public sealed class LeaseIssuer(ISecretStore store, TargetConnector connector, TimeProvider time, LeaseSignal? signal = null, LeaseHooks? hooks = null, RotatorFacts? facts = null,
+    Func<AuditRecord, CancellationToken, Task>? appendAudit = null)
 {
+    /// <summary>Where issues and renewals are audited: the store's log, or the server's group commit of it.</summary>
+    private readonly Func<AuditRecord, CancellationToken, Task> _appendAudit = appendAudit ?? store.Audit.AppendAsync;
+
     private readonly TargetOperations _target = new(connector, time);
-    private readonly RotatorFacts _facts = new(connector, time);
+    private readonly RotatorFacts _facts = facts ?? new(connector, time);
 
     public async Task<IssuedLease> IssueAsync(string secretName, TimeSpan? ttl, CancellationToken cancellationToken)
     {
@@ -32,17 +36,16 @@ public sealed class LeaseIssuer(ISecretStore store, TargetConnector connector, T
         var role = LeaseRoleNames.New(settings.NameTemplate, secret.Group);
         var lease = new Lease(LeaseIds.New(), secret.Name, role.Value, now, now + lifetime, now + settings.MaxTtl, store.Actor);
         var password = PasswordGenerator.Generate();
-        var (version, superuser) = await _facts.ReadAsync(target, cancellationToken).ConfigureAwait(false);
-        var iterations = await _target.ScramIterationsAsync(target, cancellationToken).ConfigureAwait(false);
+        var facts = await _facts.ReadAsync(target, cancellationToken).ConfigureAwait(false);
         List<RoleStatement> statements =
         [
-            RoleSql.CreateLogin(role, ScramVerifier.Create(password, iterations), lease.ExpiresAt),
+            RoleSql.CreateLogin(role, ScramVerifier.Create(password, facts.ScramIterations), lease.ExpiresAt),
             LeaseSql.CommentIssued(role, now),
-            .. RotatorFacts.SelfGrant(role, version, superuser) is { } self ? [self] : Array.Empty<RoleStatement>(),
-            RoleSql.Grant(secret.Group, role, version, inherit: false, set: true),
+            .. RotatorFacts.SelfGrant(role, facts) is { } self ? [self] : Array.Empty<RoleStatement>(),
+            RoleSql.Grant(secret.Group, role, facts.ServerVersionNum, inherit: false, set: true),
             RoleSql.SetDefaultRole(role, secret.Group),
         ];
-        await _target.ApplyAsync(target, statements, cancellationToken).ConfigureAwait(false);
+        await _target.ApplyInOneRoundTripAsync(target, statements, cancellationToken).ConfigureAwait(false);
         if (hooks?.AfterRoleCreated is { } afterRoleCreated)
         {
             await afterRoleCreated(role.Value).ConfigureAwait(false);
@@ -59,7 +62,7 @@ public sealed class LeaseIssuer(ISecretStore store, TargetConnector connector, T
             throw;
         }
 
-        await store.Audit.AppendAsync(new AuditRecord(LeaseAuditActions.Issued, store.Actor, secret.Name,
+        await _appendAudit(new AuditRecord(LeaseAuditActions.Issued, store.Actor, secret.Name,
             Detail: $"lease {lease.Id}: role {lease.Role}, expires {lease.ExpiresAt:u}, at most {lease.MaxExpiresAt:u}"), cancellationToken).ConfigureAwait(false);
         LeaseMetrics.RecordIssued(secret.Name);
         signal?.Notify();
@@ -90,7 +93,7 @@ public sealed class LeaseIssuer(ISecretStore store, TargetConnector connector, T
         var target = await store.GetTargetAsync(secret.Target, cancellationToken).ConfigureAwait(false);
         await _target.ExpireAsync(target, RoleName.Parse(lease.Role), expiresAt, cancellationToken).ConfigureAwait(false);
         var renewed = await store.Leases.RenewLeaseAsync(lease.Id, expiresAt, cancellationToken).ConfigureAwait(false);
-        await store.Audit.AppendAsync(new AuditRecord(LeaseAuditActions.Renewed, store.Actor, secret.Name,
+        await _appendAudit(new AuditRecord(LeaseAuditActions.Renewed, store.Actor, secret.Name,
             Detail: $"lease {lease.Id}: role {lease.Role}, expires {expiresAt:u}" + (expiresAt == lease.MaxExpiresAt ? " (its maximum)" : "")), cancellationToken).ConfigureAwait(false);
         LeaseMetrics.RecordRenewed(secret.Name);
         signal?.Notify();

@@ -7,7 +7,8 @@ namespace PgRotate.Leases;
 
 /// <summary>
 /// Ends leases whose time has come: one <see cref="RunOnceAsync"/> pass revokes every active lease whose expiry has
-/// passed and retries every failed revocation whose next attempt is due, <see cref="Parallelism"/> at a time, then runs
+/// passed and retries every failed revocation whose next attempt is due, in chunks of one secret's leases revoked
+/// together (one admin connection and a few round trips per chunk), <see cref="Parallelism"/> chunks at a time, then runs
 /// the <see cref="OrphanSweep"/>. <see cref="RunAsync"/> repeats passes for a long-running process: it sleeps until the
 /// next expiry or retry the store knows of (at most <see cref="MaxSleep"/>, so leases issued by other processes on the
 /// same store are found too), and is woken early by <see cref="LeaseSignal"/> when this process issues a lease.
@@ -22,7 +23,14 @@ public sealed partial class LeaseReaper(ISecretStore store, TargetConnector conn
     /// <summary>How often the orphan sweep runs inside <see cref="RunAsync"/> (it lists roles on every target with a dynamic secret).</summary>
     public static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(5);
 
+    /// <summary>How many due leases one pass takes from the store at a time.</summary>
     private const int Batch = 256;
+
+    /// <summary>
+    /// How many leases of one secret are revoked together on one admin connection (<see cref="LeaseRevoker.AttemptManyAsync"/>):
+    /// the round trips per chunk are the same whatever its size, so a full batch is a few chunks run side by side.
+    /// </summary>
+    private const int ChunkSize = 64;
 
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
     private readonly LeaseRevoker _revoker = new(store, connector, time);
@@ -40,25 +48,27 @@ public sealed partial class LeaseReaper(ISecretStore store, TargetConnector conn
         while (true)
         {
             var due = await store.Leases.ListDueLeasesAsync(time.GetUtcNow(), Batch, cancellationToken).ConfigureAwait(false);
-            await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (lease, ct) =>
+            if (due.Count == 0)
             {
-                var ending = lease.State == LeaseState.Active
-                    ? await store.Leases.MarkLeaseRevokingAsync(lease.Id, LeaseRevocationReasons.Expired, time.GetUtcNow(), ct).ConfigureAwait(false)
-                    : lease;
-                if (ending.State == LeaseState.Revoked)
-                {
-                    return;
-                }
+                break;
+            }
 
-                var result = await _revoker.AttemptAsync(ending, throwOnFailure: false, ct).ConfigureAwait(false);
-                if (result.State == LeaseState.Revoked)
+            // Marked ending first, all in one transaction: a crash from here on leaves revocations the next pass finishes.
+            var ending = await store.Leases.MarkLeasesRevokingAsync([.. due.Select(l => l.Id)], LeaseRevocationReasons.Expired, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            var chunks = ending.GroupBy(l => l.Secret, StringComparer.Ordinal).SelectMany(g => g.Chunk(ChunkSize).Select(c => (Secret: g.Key, Leases: c)));
+            await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (chunk, ct) =>
+            {
+                foreach (var result in await _revoker.AttemptManyAsync(chunk.Secret, chunk.Leases, ct).ConfigureAwait(false))
                 {
-                    Interlocked.Increment(ref revoked);
-                }
-                else
-                {
-                    Interlocked.Increment(ref failed);
-                    LogRevocationFailed(_logger, result.Id, result.Role, result.RevokeAttempts, result.LastError ?? "");
+                    if (result.State == LeaseState.Revoked)
+                    {
+                        Interlocked.Increment(ref revoked);
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref failed);
+                        LogRevocationFailed(_logger, result.Id, result.Role, result.RevokeAttempts, result.LastError ?? "");
+                    }
                 }
             }).ConfigureAwait(false);
 

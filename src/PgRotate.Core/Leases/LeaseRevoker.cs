@@ -59,8 +59,7 @@ public sealed class LeaseRevoker(ISecretStore store, TargetConnector connector, 
             var target = await store.GetTargetAsync(secret.Target, cancellationToken).ConfigureAwait(false);
             await DropRoleAsync(target, secret.Group, RoleName.Parse(lease.Role), cancellationToken).ConfigureAwait(false);
             var revoked = await store.Leases.MarkLeaseRevokedAsync(lease.Id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            await store.Audit.AppendAsync(new AuditRecord(LeaseAuditActions.Revoked, store.Actor, lease.Secret,
-                Detail: $"lease {lease.Id}: role {lease.Role} dropped ({reason})"), cancellationToken).ConfigureAwait(false);
+            await store.Audit.AppendAsync(RevokedRecord(lease), cancellationToken).ConfigureAwait(false);
             LeaseMetrics.RecordRevoked(lease.Secret, reason);
             return revoked;
         }
@@ -81,6 +80,49 @@ public sealed class LeaseRevoker(ISecretStore store, TargetConnector connector, 
             return failed;
         }
     }
+
+    /// <summary>
+    /// One attempt at many leases of one secret that are ending (the reaper's batch): their roles dropped together by
+    /// <see cref="LeaseRoleBatchDrop"/>, then all marked revoked in one store transaction and audited in one append, one
+    /// entry per lease. When anything in the batch fails, each lease gets an attempt of its own
+    /// (<see cref="AttemptAsync"/>), so a role that cannot be dropped is recorded for retry and the others still end.
+    /// Returns the leases as they ended up.
+    /// </summary>
+    internal async Task<IReadOnlyList<Lease>> AttemptManyAsync(string secretName, IReadOnlyList<Lease> leases, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var secret = await store.GetSecretAsync(secretName, cancellationToken).ConfigureAwait(false);
+            var target = await store.GetTargetAsync(secret.Target, cancellationToken).ConfigureAwait(false);
+            var drop = new LeaseRoleBatchDrop(connector, (role, ct) => DropRoleAsync(target, secret.Group, role, ct));
+            await drop.DropAsync(target, [.. leases.Select(l => RoleName.Parse(l.Role))], cancellationToken).ConfigureAwait(false);
+            var at = time.GetUtcNow();
+            await store.Leases.MarkLeasesRevokedAsync([.. leases.Select(l => l.Id)], at, cancellationToken).ConfigureAwait(false);
+            await store.Audit.AppendManyAsync([.. leases.Select(RevokedRecord)], cancellationToken).ConfigureAwait(false);
+            foreach (var lease in leases)
+            {
+                LeaseMetrics.RecordRevoked(lease.Secret, lease.RevokeReason ?? LeaseRevocationReasons.Expired);
+            }
+
+            return [.. leases.Select(l => l with
+            {
+                State = LeaseState.Revoked, RevokeReason = l.RevokeReason ?? LeaseRevocationReasons.Expired, RevokedAt = at, NextAttemptAt = null,
+            })];
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var results = new List<Lease>(leases.Count);
+            foreach (var lease in leases)
+            {
+                results.Add(await AttemptAsync(lease, throwOnFailure: false, cancellationToken).ConfigureAwait(false));
+            }
+
+            return results;
+        }
+    }
+
+    private AuditRecord RevokedRecord(Lease lease) => new(LeaseAuditActions.Revoked, store.Actor, lease.Secret,
+        Detail: $"lease {lease.Id}: role {lease.Role} dropped ({lease.RevokeReason ?? LeaseRevocationReasons.Expired})");
 
     /// <summary>
     /// When a lease this revoker marks ending becomes the reaper's work: not at once, since the revoker makes the first

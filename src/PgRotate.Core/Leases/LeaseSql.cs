@@ -35,4 +35,15 @@ internal static class LeaseSql
              LEFT JOIN pg_database d ON d.oid = s.dbid
         WHERE r.rolname = $1 AND (s.dbid = 0 OR d.datallowconn)
         """;
+
+    /// <summary>
+    /// Which of the roles in <c>$1</c> (a text array) own objects or hold privileges anywhere, in any database (those
+    /// need REASSIGN OWNED and DROP OWNED before DROP ROLE; the rest can be dropped at once).
+    /// </summary>
+    public const string RolesWithDependencies =
+        """
+        SELECT DISTINCT r.rolname::text
+        FROM pg_shdepend s JOIN pg_roles r ON s.refobjid = r.oid AND s.refclassid = 'pg_authid'::regclass
+        WHERE r.rolname = ANY($1)
+        """;
 }

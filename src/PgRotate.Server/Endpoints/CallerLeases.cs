@@ -17,7 +17,7 @@ namespace PgRotate.Server.Endpoints;
 /// started, an issue, renewal or revocation runs to its end even if the caller hangs up (an issue cut short between
 /// creating the role and storing the lease would leave a role for the orphan sweep); only the process ending stops it.
 /// </summary>
-internal sealed class CallerLeases(TargetConnector connector, TimeProvider time, LeaseSignal signal, AuditBatcher audit, IHostApplicationLifetime lifetime)
+internal sealed class CallerLeases(TargetConnector connector, TimeProvider time, LeaseSignal signal, RotatorFacts facts, AuditBatcher audit, IHostApplicationLifetime lifetime)
 {
     private const string What = "lease";
 
@@ -29,7 +29,7 @@ internal sealed class CallerLeases(TargetConnector connector, TimeProvider time,
             return new(null, await SecretEndpoints.DeniedAsync(caller, audit, name, What, cancellationToken).ConfigureAwait(false));
         }
 
-        return await new LeaseIssuer(caller.Store, connector, time, signal).IssueAsync(name, ttl, lifetime.ApplicationStopped).ConfigureAwait(false);
+        return await new LeaseIssuer(caller.Store, connector, time, signal, facts: facts, appendAudit: audit.AppendAsync).IssueAsync(name, ttl, lifetime.ApplicationStopped).ConfigureAwait(false);
     }
 
     /// <summary>One lease the token may manage (<c>not_found</c> for an id the store does not know).</summary>
@@ -46,7 +46,7 @@ internal sealed class CallerLeases(TargetConnector connector, TimeProvider time,
         var found = await FindAsync(caller, id, cancellationToken).ConfigureAwait(false);
         return found.Refused
             ? found
-            : await new LeaseIssuer(caller.Store, connector, time, signal).RenewAsync(found.Value.Id, ttl, lifetime.ApplicationStopped).ConfigureAwait(false);
+            : await new LeaseIssuer(caller.Store, connector, time, signal, facts: facts, appendAudit: audit.AppendAsync).RenewAsync(found.Value.Id, ttl, lifetime.ApplicationStopped).ConfigureAwait(false);
     }
 
     /// <summary>Ends the lease now; its role is dropped before this returns (a failure is thrown, and retried by the reaper).</summary>

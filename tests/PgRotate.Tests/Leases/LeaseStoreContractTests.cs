@@ -105,6 +105,41 @@ public abstract class LeaseStoreContractTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Batch_marks_end_many_leases_in_one_call_and_leave_ended_and_unknown_ones_as_they_are()
+    {
+        var store = await StoreWithDynamicSecretAsync();
+        var (first, second, ending, ended) = (NewLease("p", TimeSpan.FromMinutes(5)), NewLease("q", TimeSpan.FromMinutes(5)), NewLease("s", TimeSpan.FromMinutes(5)), NewLease("d", TimeSpan.FromMinutes(5)));
+        foreach (var lease in new[] { first, second, ending, ended })
+        {
+            await store.Leases.AddLeaseAsync(lease, new SecretText("pw"), Ct);
+        }
+
+        var now = Time.GetUtcNow();
+        await store.Leases.MarkLeaseRevokingAsync(ending.Id, LeaseRevocationReasons.Revoked, now.AddMinutes(1), Ct);
+        await store.Leases.MarkLeaseRevokedAsync(ended.Id, now, Ct);
+
+        var marked = await store.Leases.MarkLeasesRevokingAsync([first.Id, second.Id, ending.Id, ended.Id, LeaseIds.New()], LeaseRevocationReasons.Expired, now.AddMinutes(10), Ct);
+
+        Assert.Equal(new[] { first.Id, second.Id, ending.Id }.Order(), marked.Select(l => l.Id).Order());
+        Assert.All(marked, l => Assert.Equal(LeaseState.Revoking, l.State));
+        var byId = marked.ToDictionary(l => l.Id);
+        Assert.Equal(("expired", now.AddMinutes(10)), (byId[first.Id].RevokeReason, byId[first.Id].NextAttemptAt!.Value));
+        // Already ending: its own reason and next attempt stay.
+        Assert.Equal(("revoked", now.AddMinutes(1)), (byId[ending.Id].RevokeReason, byId[ending.Id].NextAttemptAt!.Value));
+
+        Time.Advance(TimeSpan.FromMinutes(1));
+        await store.Leases.MarkLeasesRevokedAsync([first.Id, ending.Id, ended.Id], Time.GetUtcNow(), Ct);
+
+        var reopened = await Track(OpenAgainAsync(store, Key));
+        var after = (await reopened.Leases.ListLeasesAsync(new LeaseFilter(IncludeRevoked: true), Ct)).ToDictionary(l => l.Id);
+        Assert.Equal((LeaseState.Revoked, "expired", Time.GetUtcNow(), (DateTimeOffset?)null),
+            (after[first.Id].State, after[first.Id].RevokeReason, after[first.Id].RevokedAt!.Value, after[first.Id].NextAttemptAt));
+        Assert.Equal((LeaseState.Revoked, "revoked"), (after[ending.Id].State, after[ending.Id].RevokeReason));
+        Assert.Equal(now, after[ended.Id].RevokedAt);
+        Assert.Equal(LeaseState.Revoking, after[second.Id].State);
+    }
+
+    [Fact]
     public async Task Renewal_applies_to_active_leases_only_and_a_revoked_lease_stays_revoked()
     {
         var store = await StoreWithDynamicSecretAsync();
