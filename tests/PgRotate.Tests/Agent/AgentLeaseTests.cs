@@ -1,4 +1,5 @@
 using PgRotate.Postgres;
+using PgRotate.Server;
 using PgRotate.Tests.Leases;
 using PgRotate.Tests.Server;
 using PgRotate.Tests.Support;
@@ -53,6 +54,37 @@ public sealed class AgentLeaseTests(PostgresFixture postgres)
         Assert.False(await leases.RoleExistsAsync(secondLogin));
         Assert.Empty(await leases.LeaseRolesAsync());
         Assert.True(errors.Lines.Count == 0, errors.ToString());
+    }
+
+    [Fact]
+    public async Task While_the_server_is_down_the_file_stays_and_the_renewal_is_retried_until_the_same_lease_is_renewed()
+    {
+        // 8 s leases: the renewal is due after about 5 s; the server is stopped before that and back once it failed.
+        using var leases = await LeaseSandbox.CreateAsync(postgres, addOptions: ["--default-ttl", "8s", "--max-ttl", "1h"]);
+        var server = await RunningServer.OpenAsync(leases.Cli);
+        var port = server.Address.Port;
+        var path = AgentCommandTests.PathIn(server, "pg_service.conf");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var (log, errors) = (new LogLines(), new LogLines());
+        var agent = AgentCommandTests.RunAgentAsync(server, await server.TokenAsync("lease:" + leases.Secret), log, errors, stop.Token,
+            "--server", server.Address.ToString(), "--render", $"{leases.Secret}:service:{path}", "--lease");
+        var login = LoginOf(await log.WaitForAsync(l => l.StartsWith($"rendered {path}: {leases.Secret} version 1, login ", StringComparison.Ordinal)));
+        var rendered = await File.ReadAllTextAsync(path, Ct);
+
+        await server.StopAsync();
+        var warning = await errors.WaitForAsync(l => l.StartsWith("pgrotate: warning: ", StringComparison.Ordinal));
+        Assert.Contains("could not renew lease", warning);
+        Assert.False(agent.IsCompleted, errors.ToString());
+        Assert.Equal(rendered, await File.ReadAllTextAsync(path, Ct));
+
+        await using var again = await RunningServer.OpenAsync(leases.Cli, s => s with { Listen = ListenAddress.Parse($"http://127.0.0.1:{port}", tls: false) });
+        await log.WaitForAsync(l => l.Contains("the pgrotate server answers again; lease", StringComparison.Ordinal) && l.Contains($"(login {login})", StringComparison.Ordinal));
+        Assert.Equal(rendered, await File.ReadAllTextAsync(path, Ct));
+        Assert.DoesNotContain(log.Lines, l => l.Contains(" version 2,", StringComparison.Ordinal));
+
+        await stop.CancelAsync();
+        Assert.Equal(0, await agent);
+        Assert.False(await leases.RoleExistsAsync(login));
     }
 
     [Fact]
