@@ -58,6 +58,7 @@ public static partial class HelpText
             "pgrotate agent --server https://pgrotate.internal:8443 --token-file /etc/pgrotate/agent.token --render orders/app:service:/etc/pg_service.conf",
             "pgrotate agent --server … --token-file … --render orders/app:env:/run/orders/db.env --once   # init container",
             "pgrotate agent --server … --token-file … --pgbouncer-databases orders/app:orders:/etc/pgbouncer/pgrotate.ini --pgbouncer-pidfile /run/postgresql/pgbouncer.pid",
+            "pgrotate agent --server … --token-file … --render orders/instances:service:/etc/pg_service.conf --lease --lease-ttl 1h   # a dynamic secret: a login of its own",
         ],
         ["get"] = ["pgrotate get orders/app --format conn", "pgrotate get orders/app --format env > /run/orders/db.env"],
         ["history"] = ["pgrotate history orders/app"],

@@ -118,6 +118,18 @@ internal sealed class LeaseKeeper : ICredentialFeed
         }
     }
 
+    /// <summary>
+    /// When the replaced lease behind <paramref name="credential"/> expires (as last renewed): a consumer that keeps
+    /// using it for a while after a move must be done by then. Null when it is not a replaced lease awaiting revocation.
+    /// </summary>
+    public DateTimeOffset? RetiringExpiresAt(Credential credential)
+    {
+        lock (_gate)
+        {
+            return _ended.TryGetValue(credential.Username, out var ended) ? ended.ExpiresAt : null;
+        }
+    }
+
     /// <summary>Stops renewing and revokes every lease still held (bounded: one that cannot be revoked expires).</summary>
     public async ValueTask DisposeAsync()
     {
@@ -255,7 +267,8 @@ internal sealed class LeaseKeeper : ICredentialFeed
         Credential credential;
         lock (_gate)
         {
-            old = _lease;
+            // Kept with the expiry it was last renewed to: what bounds how long it may still be used before its revocation.
+            old = _lease with { ExpiresAt = _expiresAt };
             _ended[old.Username] = old;
             _lease = fresh;
             _expiresAt = fresh.ExpiresAt;
@@ -296,7 +309,7 @@ internal sealed class LeaseKeeper : ICredentialFeed
     }
 
     /// <summary>The lease as the credential a data source opens connections with; each fresh lease is the next version.</summary>
-    private static Credential ToCredential(LeaseCredential lease, int version) => new(
+    internal static Credential ToCredential(LeaseCredential lease, int version) => new(
         lease.Secret, lease.Username, lease.Password, lease.Host, lease.Port, lease.Database, version, CredentialStage.Current,
         lease.IssuedAt, lease.ExpiresAt, lease.SslMode, lease.SslRootCert, lease.ChannelBinding);
 }

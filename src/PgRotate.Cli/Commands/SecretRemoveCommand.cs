@@ -19,7 +19,7 @@ public static class SecretRemoveCommand
         };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the SQL and change nothing" };
         return commands.Command("remove",
-            "Forget a secret (its stored passwords and history). Its roles stay on the server as they are unless --drop-roles",
+            "Forget a secret (its stored passwords and history). Its roles stay on the server as they are unless --drop-roles. A dynamic secret's leases are revoked first (their logins dropped); if one cannot be, the secret is kept",
             async (context, parse, cancellationToken) =>
             {
                 var secretName = SecretName.ParseSecret(parse.GetValue(name));
@@ -30,13 +30,16 @@ public static class SecretRemoveCommand
                 {
                     await store.Audit.AppendAsync(new AuditRecord(AuditActions.SecretRemoved, store.Actor, secretName, Detail: result.DropRoles
                         ? $"target {result.Secret.Target}; logins dropped: {(result.DroppedLogins.Count == 0 ? "none left" : string.Join(", ", result.DroppedLogins))}"
-                        : $"target {result.Secret.Target}; roles kept"), cancellationToken);
+                        : $"target {result.Secret.Target}; roles kept{LeasesDetail(result)}"), cancellationToken);
                 }
 
                 await WriteAsync(context, result);
                 return ExitCodes.Ok;
             }, name, dropRoles, dryRun);
     }
+
+    private static string LeasesDetail(RemovalResult result) =>
+        result.RevokedLeases.Count == 0 ? "" : $"; {result.RevokedLeases.Count} lease(s) revoked first: {string.Join(", ", result.RevokedLeases.Select(l => l.Id))}";
 
     private static async Task WriteAsync(CliContext context, RemovalResult result)
     {
@@ -62,8 +65,18 @@ public static class SecretRemoveCommand
                 await o.WriteLineAsync(statement + ";");
             }
 
+            foreach (var lease in result.RevokedLeases)
+            {
+                await o.WriteLineAsync($"-- lease {lease.Id} would be revoked: its login {lease.Role} dropped (sessions ended, what it owns moved to {s.Group})");
+            }
+
             await o.WriteLineAsync($"-- then secret {s.Name} is removed from the store (its passwords and history)");
             return;
+        }
+
+        if (result.RevokedLeases.Count > 0)
+        {
+            await o.WriteLineAsync($"revoked {result.RevokedLeases.Count} lease(s) of {s.Name}: login(s) {string.Join(", ", result.RevokedLeases.Select(l => l.Role))} dropped");
         }
 
         await o.WriteLineAsync($"removed secret {s.Name} from the store");

@@ -14,4 +14,7 @@ public static class LeaseRevocationReasons
 
     /// <summary>A role with the lease prefix that no lease names (see <see cref="OrphanSweep"/>).</summary>
     public const string Orphan = "orphan";
+
+    /// <summary>Its dynamic secret was removed (<c>secret remove</c>), which revokes every lease of it first.</summary>
+    public const string SecretRemoved = "secret_removed";
 }

@@ -10,6 +10,7 @@ namespace PgRotate.Setup;
 
 /// <summary>
 /// <c>secret remove</c>: forgets a secret, and with <c>dropRoles</c> first drops its two login roles on the target.
+/// A dynamic secret's leases are revoked (their roles dropped) before it is forgotten, with or without it.
 /// The group role, which owns the data, is never dropped: what the logins own in the target database is reassigned to
 /// it, then their remaining privileges are dropped with them.
 /// </summary>
@@ -29,6 +30,11 @@ public sealed class SecretRemoval(ISecretStore store, TargetConnector connector,
         // Not while a rotation of this secret is running (it would recreate what is being removed).
         var held = dryRun ? NothingToRelease.Instance : await store.Locks.AcquireAsync(LockKey.Secret(secret.Name), null, cancellationToken).ConfigureAwait(false);
         await using var closeHeld = held.ConfigureAwait(false);
+        // A dynamic secret's leases end first; one that cannot be revoked keeps the secret (and this throws).
+        var leases = new LeasesOfRemovedSecret(store, connector, time);
+        var revokedLeases = dryRun
+            ? await leases.ListOpenAsync(secret, cancellationToken).ConfigureAwait(false)
+            : await leases.RevokeAllAsync(secret, cancellationToken).ConfigureAwait(false);
         if (!dropRoles)
         {
             if (!dryRun)
@@ -36,7 +42,7 @@ public sealed class SecretRemoval(ISecretStore store, TargetConnector connector,
                 await store.RemoveSecretAsync(secret.Name, cancellationToken).ConfigureAwait(false);
             }
 
-            return new RemovalResult(secret, DropRoles: false, [], [], 0, dryRun);
+            return new RemovalResult(secret, DropRoles: false, [], [], 0, dryRun) { RevokedLeases = revokedLeases };
         }
 
         var target = await store.GetTargetAsync(secret.Target, cancellationToken).ConfigureAwait(false);

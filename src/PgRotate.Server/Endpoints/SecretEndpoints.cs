@@ -115,6 +115,13 @@ internal static class SecretEndpoints
 
         if (answer.Version is not { } version)
         {
+            // A dynamic secret never has a version: say what to do instead (only on this failure path, so reads cost nothing more).
+            if ((await caller.Store.GetSecretAsync(answer.Secret, http.RequestAborted).ConfigureAwait(false)).Strategy == Strategy.Dynamic)
+            {
+                throw new PgRotateException(ErrorCode.IncompatibleState,
+                    $"secret {answer.Secret} is dynamic: it has no shared credential; each client takes a lease of its own (POST /v1/leases)");
+            }
+
             throw PgRotateException.NotFound($"secret {answer.Secret} has no {stage.WireName()} version");
         }
 

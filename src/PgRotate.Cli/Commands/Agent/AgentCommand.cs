@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using PgRotate.Client;
 using PgRotate.Contracts;
 using PgRotate.Errors;
+using PgRotate.Scheduling;
 
 namespace PgRotate.Cli.Commands.Agent;
 
@@ -28,8 +29,22 @@ public static class AgentCommand
         };
         var pgBouncerPidFile = new Option<string?>("--pgbouncer-pidfile") { Description = "pgbouncer's pid file: it gets SIGHUP (reload) after its databases file changed" };
         var exec = new Option<string?>("--exec") { Description = "A command run through /bin/sh -c after each change was written; PGROTATE_SECRET, PGROTATE_VERSION and PGROTATE_USERNAME in its environment, never the password" };
-        var once = new Option<bool>("--once") { Description = "Render the current credentials and exit (init containers, scripts)" };
-        var config = new Option<string?>("--config") { Description = "A JSON file with the same settings (server, tokenFile, caCert, insecureHttp, render, pgbouncerDatabases, pgbouncerPidfile, exec); flags add to it" };
+        var once = new Option<bool>("--once") { Description = "Render the current credentials and exit (init containers, scripts); with --lease the lease is NOT revoked: it ends at its expiry" };
+        var lease = new Option<bool>("--lease")
+        {
+            Description = "For dynamic secrets: take a lease of its own (a login nobody else uses) instead of reading a shared credential; renewed at about 2/3 of its TTL, "
+                + "replaced by a fresh lease before its maximum TTL (new file, --exec, then the old lease revoked after --lease-grace), revoked when the agent stops",
+        };
+        var leaseTtl = new Option<string?>("--lease-ttl") { Description = "Each lease's TTL, e.g. 1h (default: the secret's --default-ttl; at most its --max-ttl)" };
+        var leaseGrace = new Option<string?>("--lease-grace")
+        {
+            Description = $"After a move to a fresh lease, how long the old one keeps working (clients that read the file reconnect) before it is revoked; default {Durations.Format(AgentLeases.DefaultGrace)}, never past its expiry",
+        };
+        var config = new Option<string?>("--config")
+        {
+            Description = "A JSON file with the same settings (server, tokenFile, caCert, insecureHttp, render, pgbouncerDatabases, pgbouncerPidfile, exec, lease, leaseTtl, leaseGrace; "
+                + "leaseSecrets: only these secrets on a lease); flags add to it",
+        };
         return commands.Command("agent",
             "Keep credential files current through the server's API: rewritten (atomically, 0600) the moment a rotation lands; pgbouncer reloaded with the new login; until SIGTERM, or --once",
             async (context, parse, cancellationToken) =>
@@ -66,6 +81,9 @@ public static class AgentCommand
                 var options = ClientOptions(parse.GetValue(server) ?? file.Server, parse.GetValue(tokenFile) ?? file.TokenFile, parse.GetValue(caCert) ?? file.CaCert,
                     parse.GetValue(insecureHttp) || file.InsecureHttp == true, host);
                 var command = parse.GetValue(exec) ?? file.Exec;
+                var secrets = files.SelectMany(f => f.Secrets).ToHashSet(StringComparer.Ordinal);
+                var leases = AgentLeases.From(parse.GetValue(lease), parse.GetValue(leaseTtl), parse.GetValue(leaseGrace), file, secrets);
+                var runOnce = parse.GetValue(once);
 
                 // SIGTERM (systemd, docker stop) as Ctrl-C: stop watching, leave the files as they are.
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -74,15 +92,22 @@ public static class AgentCommand
                     signal.Cancel = true;
                     stop.Cancel();
                 });
-                await using var credentials = await ServerCredentials.StartAsync(options, files.SelectMany(f => f.Secrets).Distinct(StringComparer.Ordinal), host.Error, stop.Token);
+                // Leases held when the agent stops (SIGTERM or an error) are revoked as this is disposed; --once leaves its leases to expire.
+                await using var credentials = await ServerCredentials.StartAsync(options, secrets, leases, runOnce, context.Out, host.Error, host.Time, stop.Token);
                 var runner = new AgentRunner(files, credentials.Watch, context.Out, host.Error)
                 {
                     Exec = command is null ? null : new ExecHook(command, host.Error),
                     PgBouncer = pidFile is null ? null : new PgBouncerReload(host.ResolvePath(pidFile), host.Error),
+                    Superseded = credentials.Superseded,
                 };
                 try
                 {
-                    await runner.RunAsync(parse.GetValue(once), stop.Token);
+                    await runner.RunAsync(runOnce, stop.Token);
+                    foreach (var issued in credentials.IssuedOnce)
+                    {
+                        await context.Out.WriteLineAsync(
+                            $"lease {issued.LeaseId} of {issued.Secret} (login {issued.Username}) is left to its expiry at {issued.ExpiresAt:u} (--once does not revoke it; 'pgrotate lease revoke {issued.LeaseId}' ends it sooner)");
+                    }
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
@@ -90,7 +115,7 @@ public static class AgentCommand
                 }
 
                 return ExitCodes.Ok;
-            }, server, tokenFile, caCert, insecureHttp, render, pgBouncerDatabases, pgBouncerPidFile, exec, once, config);
+            }, server, tokenFile, caCert, insecureHttp, render, pgBouncerDatabases, pgBouncerPidFile, exec, once, lease, leaseTtl, leaseGrace, config);
     }
 
     /// <summary>Where the server is and how to authenticate; the token itself only from a file or the environment, never an argument.</summary>

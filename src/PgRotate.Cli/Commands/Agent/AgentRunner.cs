@@ -18,6 +18,13 @@ internal sealed class AgentRunner(
     public ExecHook? Exec { get; init; }
     public PgBouncerReload? PgBouncer { get; init; }
 
+    /// <summary>
+    /// Called with a secret's previous and new credential once the new one is in every file that holds the secret and
+    /// the hook ran: a lease the agent replaced may then be revoked (after a grace). Not called when a write failed,
+    /// since a file still holds the previous credential then.
+    /// </summary>
+    public Action<Credential, Credential>? Superseded { get; init; }
+
     public IReadOnlySet<string> Secrets { get; } = files.SelectMany(f => f.Secrets).ToHashSet(StringComparer.Ordinal);
 
     public async Task RunAsync(bool once, CancellationToken cancellationToken)
@@ -38,7 +45,10 @@ internal sealed class AgentRunner(
                 }
 
                 latest[credential.Name] = credential;
-                await ApplyAsync(credential, latest, cancellationToken);
+                if (await ApplyAsync(credential, latest, cancellationToken) && known is not null)
+                {
+                    Superseded?.Invoke(known, credential);
+                }
                 if (once && latest.Count == Secrets.Count)
                 {
                     return;
@@ -71,9 +81,11 @@ internal sealed class AgentRunner(
         }
     }
 
-    private async Task ApplyAsync(Credential credential, IReadOnlyDictionary<string, Credential> latest, CancellationToken cancellationToken)
+    /// <summary>Writes every file that holds the credential's secret; false when one of them could not be written.</summary>
+    private async Task<bool> ApplyAsync(Credential credential, IReadOnlyDictionary<string, Credential> latest, CancellationToken cancellationToken)
     {
         var written = new List<RenderedFile>();
+        var complete = true;
         foreach (var file in files.Where(f => f.Secrets.Contains(credential.Name)))
         {
             if (file.Render(latest) is not { } content)
@@ -93,13 +105,14 @@ internal sealed class AgentRunner(
             {
                 // The previous file stays in place and is still valid during the grace; the next change tries again.
                 await warnings.WriteLineAsync($"pgrotate: warning: could not write {file.Path} for {credential.Name} version {credential.Version}: {e.Message}");
+                complete = false;
             }
         }
 
         await log.FlushAsync(cancellationToken);
         if (written.Count == 0)
         {
-            return;
+            return complete;
         }
 
         if (PgBouncer is not null && written.Any(f => f.IsPgBouncer) && await PgBouncer.ReloadAsync(cancellationToken))
@@ -113,5 +126,6 @@ internal sealed class AgentRunner(
         }
 
         await log.FlushAsync(cancellationToken);
+        return complete;
     }
 }
