@@ -10,7 +10,7 @@ namespace PgRotate.Client;
 /// A <see cref="DbDataSource"/> that always opens connections with the current credential of one pgrotate secret.
 /// It holds one inner <see cref="NpgsqlDataSource"/> per login: when a rotation switches the login (alternating:
 /// app_a → app_b) it first opens as many connections as the old login has out (at least one, at most 32) on the new
-/// login's inner source, then sends new opens there, so they find connections ready instead of each logging in; the
+/// login's inner source, for at most <see cref="PgRotateClientOptions.LoginWarmUpTimeout"/>, then sends new opens there, so they find connections ready instead of each logging in; the
 /// old login's pool is emptied as its connections come back, and its inner source is kept for the login's next turn
 /// (Npgsql then need not read the database's types again); when only the password changes (a single secret) the
 /// inner source keeps its pool and uses the new password for its next physical connection. An open through this data
@@ -28,12 +28,6 @@ public sealed class PgRotateDataSource : DbDataSource
 
     /// <summary>After a refused login, how long an open waits for a newer credential when the server has none yet.</summary>
     public static readonly TimeSpan AuthenticationRetryWait = TimeSpan.FromSeconds(5);
-
-    /// <summary>
-    /// The longest a login switch waits for the new login's connections to open before new opens move to it anyway
-    /// (the previous login keeps working meanwhile: a rotation gives it a grace period).
-    /// </summary>
-    public static readonly TimeSpan WarmUpBound = TimeSpan.FromSeconds(2);
 
     /// <summary>The most connections opened on a new login before opens move to it.</summary>
     public const int MaxWarmUpConnections = 32;
@@ -330,7 +324,7 @@ public sealed class PgRotateDataSource : DbDataSource
                 AbandonSwitch();
                 var next = TakeSpare(credential) ?? new LoginSource(credential, _options.ConfigureDataSource, _loggerFactory);
                 _next = next;
-                var warmUp = next.WarmUpAsync(WarmUpCount(next), WarmUpBound, _time, _stopping.Token);
+                var warmUp = next.WarmUpAsync(WarmUpCount(next), _options.LoginWarmUpTimeout, _time, _stopping.Token);
                 _ = SwitchWhenWarmAsync(next, warmUp);
                 return;
             }
@@ -339,9 +333,9 @@ public sealed class PgRotateDataSource : DbDataSource
         CredentialChanged?.Invoke(credential);
     }
 
-    /// <summary>As many connections as the current login has out, so that every one of its users finds one ready; none without pooling.</summary>
+    /// <summary>As many connections as the current login has out, so that every one of its users finds one ready; none without pooling or warm-up time.</summary>
     private int WarmUpCount(LoginSource next) =>
-        next.Pooling ? Math.Min(Math.Max(1, _current.Held), Math.Min(next.MaxPoolSize, MaxWarmUpConnections)) : 0;
+        next.Pooling && _options.LoginWarmUpTimeout > TimeSpan.Zero ? Math.Min(Math.Max(1, _current.Held), Math.Min(next.MaxPoolSize, MaxWarmUpConnections)) : 0;
 
     private async Task SwitchWhenWarmAsync(LoginSource next, Task warmUp)
     {

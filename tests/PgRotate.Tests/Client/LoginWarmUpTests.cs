@@ -16,7 +16,8 @@ public sealed class LoginWarmUpTests(PostgresFixture postgres)
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await RestartableServer.StartAsync(postgres);
-        await using var dataSource = await server.DataSourceAsync();
+        // The longest warm-up allowed, so that a slow machine still finishes it before the switch.
+        await using var dataSource = await server.DataSourceAsync(configure: o => o.LoginWarmUpTimeout = PgRotateClientOptions.MaxLoginWarmUpTimeout);
         var held = new List<NpgsqlConnection>();
         for (var i = 0; i < 3; i++)
         {
@@ -67,6 +68,38 @@ public sealed class LoginWarmUpTests(PostgresFixture postgres)
             Assert.Equal(first, await ClientTestSetup.SessionUserAsync(connection));
             Assert.NotEqual(earlierSession, await BackendPidAsync(connection, ct));
         }
+    }
+
+    [Fact]
+    public async Task Without_warm_up_time_a_login_switch_moves_new_opens_at_once_and_opens_nothing_ahead()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await RestartableServer.StartAsync(postgres);
+        await using var dataSource = await server.DataSourceAsync(configure: o => o.LoginWarmUpTimeout = TimeSpan.Zero);
+        await using var held = await dataSource.OpenConnectionAsync(ct);
+
+        var rotation = await server.RotateAsync();
+        await ClientTestSetup.ReachesAsync(dataSource, rotation.Version, ct);
+
+        Assert.Equal(0, await SessionsOfAsync(rotation.Username, ct));
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        Assert.Equal(rotation.Username, await ClientTestSetup.SessionUserAsync(connection));
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(31)]
+    public void A_warm_up_time_outside_0_to_30_s_is_refused(int seconds)
+    {
+        var options = new PgRotateClientOptions
+        {
+            ServerUrl = new Uri("http://127.0.0.1:8443"),
+            Token = "t",
+            Secret = "orders/app",
+            LoginWarmUpTimeout = TimeSpan.FromSeconds(seconds),
+        };
+
+        Assert.Equal($"LoginWarmUpTimeout must be from 0 to 30 s, not {options.LoginWarmUpTimeout}", Assert.Single(options.Validate()));
     }
 
     private async Task<long> SessionsOfAsync(string login, CancellationToken cancellationToken)
