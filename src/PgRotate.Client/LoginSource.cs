@@ -172,11 +172,14 @@ internal sealed class LoginSource : IAsyncDisposable
         var allBack = NewSignal();
         Volatile.Write(ref _allBack, allBack);
         Volatile.Write(ref _retired, 1);
-        ClearPool();
         if (Held == 0)
         {
             allBack.TrySetResult();
         }
+
+        // Closing the idle connections is the retirement's work, not the switch's: off the data source's lock, which
+        // every open takes.
+        await Task.Run(ClearIfRetired).ConfigureAwait(false);
 
         using var timeout = new CancellationTokenSource(bound, time);
         try
@@ -188,12 +191,8 @@ internal sealed class LoginSource : IAsyncDisposable
             return;
         }
 
-        // Anything a warm-up opened while the pool was being emptied is idle now: closed too (unless the login has
-        // taken its turn again meanwhile and the pool is serving it).
-        if (Volatile.Read(ref _retired) == 1)
-        {
-            ClearPool();
-        }
+        // Anything a warm-up opened while the pool was being emptied is idle now: closed too.
+        ClearIfRetired();
     }
 
     /// <summary>The login takes its turn again with <paramref name="credential"/> (its new password): new opens come here again.</summary>
@@ -218,11 +217,19 @@ internal sealed class LoginSource : IAsyncDisposable
         }
     }
 
-    private void ClearPool()
+    /// <summary>Closes the idle connections, unless the login has taken its turn again meanwhile and the pool is serving it.</summary>
+    private void ClearIfRetired()
     {
-        if (!Disposed)
+        if (Volatile.Read(ref _retired) == 1 && !Disposed)
         {
-            Source.Clear();
+            try
+            {
+                Source.Clear();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed meanwhile (the data source is closing): its connections are closed anyway.
+            }
         }
     }
 
