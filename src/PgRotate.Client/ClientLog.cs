@@ -24,8 +24,11 @@ internal static partial class ClientLog
     [LoggerMessage(5004, LogLevel.Error, "A handler of the credential change of {Secret} failed")]
     public static partial void HandlerFailed(ILogger logger, string secret, Exception exception);
 
-    [LoggerMessage(5005, LogLevel.Information, "{Secret}: new connections now log in as {NewUsername} (version {Version}) instead of {OldUsername}; the old pool is closed once its connections are back")]
+    [LoggerMessage(5005, LogLevel.Information, "{Secret}: new connections now log in as {NewUsername} (version {Version}) instead of {OldUsername}; the old login's connections are closed as they come back")]
     public static partial void LoginSwitched(ILogger logger, string secret, string oldUsername, string newUsername, int version);
+
+    [LoggerMessage(5008, LogLevel.Debug, "{Secret}: warming up connections as {Username} stopped: {Reason}; new connections move to it anyway")]
+    public static partial void WarmUpFailed(ILogger logger, string secret, string username, string reason);
 
     [LoggerMessage(5006, LogLevel.Warning, "{Secret}: PostgreSQL refused login {Username} (version {Version}, SQLSTATE {SqlState}); fetching a fresh credential and retrying once")]
     public static partial void LoginRefused(ILogger logger, string secret, string username, int version, string sqlState);

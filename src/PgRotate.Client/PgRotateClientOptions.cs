@@ -56,6 +56,16 @@ public sealed class PgRotateClientOptions
     /// <summary>The TTL asked for each lease (null: the secret's default TTL); only with <see cref="UseLease"/>.</summary>
     public TimeSpan? LeaseTtl { get; set; }
 
+    /// <summary>The most a login switch may wait for its warm-up: longer would keep clients on the previous login for long.</summary>
+    public static readonly TimeSpan MaxLoginWarmUpTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a login switch waits for the new login's connections to open (as many as the old login has out)
+    /// before new opens move to it anyway; the previous login keeps working meanwhile. Zero moves them at once, and
+    /// each open then logs in itself. From 0 to 30 s.
+    /// </summary>
+    public TimeSpan LoginWarmUpTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Applied to each inner Npgsql data source builder (pool sizes, timeouts, logging, type mappings).</summary>
     public Action<NpgsqlDataSourceBuilder>? ConfigureDataSource { get; set; }
 
@@ -119,6 +129,11 @@ public sealed class PgRotateClientOptions
             {
                 problems.Add($"LeaseTtl must be at least 1 s, not {leaseTtl}");
             }
+        }
+
+        if (LoginWarmUpTimeout < TimeSpan.Zero || LoginWarmUpTimeout > MaxLoginWarmUpTimeout)
+        {
+            problems.Add($"LoginWarmUpTimeout must be from 0 to 30 s, not {LoginWarmUpTimeout}");
         }
 
         problems.AddRange(WatcherSettings.Validate());

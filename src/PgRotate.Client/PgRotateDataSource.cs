@@ -9,10 +9,12 @@ namespace PgRotate.Client;
 /// <summary>
 /// A <see cref="DbDataSource"/> that always opens connections with the current credential of one pgrotate secret.
 /// It holds one inner <see cref="NpgsqlDataSource"/> per login: when a rotation switches the login (alternating:
-/// app_a → app_b) new opens go to a new inner source for the new login and the old one is disposed once its
-/// connections are back; when only the password changes (a single secret) the inner source keeps its pool and uses
-/// the new password for its next physical connection. An open through this data source
-/// (<see cref="OpenConnectionAsync"/>, <see cref="OpenConnection"/>) that PostgreSQL refuses for its credential
+/// app_a → app_b) it first opens as many connections as the old login has out (at least one, at most 32) on the new
+/// login's inner source, for at most <see cref="PgRotateClientOptions.LoginWarmUpTimeout"/>, then sends new opens there, so they find connections ready instead of each logging in; the
+/// old login's pool is emptied as its connections come back, and its inner source is kept for the login's next turn
+/// (Npgsql then need not read the database's types again); when only the password changes (a single secret) the
+/// inner source keeps its pool and uses the new password for its next physical connection. An open through this data
+/// source (<see cref="OpenConnectionAsync"/>, <see cref="OpenConnection"/>) that PostgreSQL refuses for its credential
 /// (28P01, 28000) fetches a fresh credential and is retried once; a connection from <see cref="CreateConnection"/>
 /// opened by its caller (as EF Core does) gets the current login but no retry. With
 /// <see cref="PgRotateClientOptions.UseLease"/> the credential is a lease of the data source's own instead of the
@@ -21,11 +23,14 @@ namespace PgRotate.Client;
 /// </summary>
 public sealed class PgRotateDataSource : DbDataSource
 {
-    /// <summary>How long a retired login's pool may wait for its connections to come back before it is disposed anyway.</summary>
+    /// <summary>How long a retired login's retirement waits for its connections to come back (each is still closed when it does).</summary>
     public static readonly TimeSpan RetiredPoolBound = TimeSpan.FromMinutes(5);
 
     /// <summary>After a refused login, how long an open waits for a newer credential when the server has none yet.</summary>
     public static readonly TimeSpan AuthenticationRetryWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>The most connections opened on a new login before opens move to it.</summary>
+    public const int MaxWarmUpConnections = 32;
 
     private readonly PgRotateClientOptions _options;
     private readonly PgRotateApiClient _api;
@@ -35,7 +40,14 @@ public sealed class PgRotateDataSource : DbDataSource
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly List<(LoginSource Source, Task Disposed)> _retiring = [];
+    private readonly CancellationTokenSource _stopping = new();
     private LoginSource _current;
+
+    /// <summary>The login that new opens move to once its connections are warm; null when no switch is under way.</summary>
+    private LoginSource? _next;
+
+    /// <summary>The login retired last, its pool emptied, kept for its next turn; disposed when another login is retired.</summary>
+    private (LoginSource Source, Task Back)? _spare;
     private bool _disposed;
 
     private PgRotateDataSource(PgRotateClientOptions options, PgRotateApiClient api, ICredentialFeed feed, ILoggerFactory? loggerFactory, TimeProvider time)
@@ -60,7 +72,10 @@ public sealed class PgRotateDataSource : DbDataSource
         }
     }
 
-    /// <summary>Raised after the data source moved to a new credential (new opens use it), on the watcher's thread: return quickly.</summary>
+    /// <summary>
+    /// Raised after the data source moved to a new credential (new opens use it): on the watcher's thread for a new
+    /// password, on the thread that finished the warm-up for a new login. Return quickly.
+    /// </summary>
     public event Action<Credential>? CredentialChanged;
 
     /// <summary>The credential new connections are opened with.</summary>
@@ -85,14 +100,20 @@ public sealed class PgRotateDataSource : DbDataSource
     /// <summary>The lease new connections use, or null when the data source follows the shared credential.</summary>
     public LeaseCredential? Lease => (_feed as LeaseKeeper)?.Lease;
 
-    /// <summary>Completes when every inner source of an earlier login has been disposed.</summary>
+    /// <summary>
+    /// Completes when every inner source of an earlier login has been disposed or, the one kept for its login's next
+    /// turn, emptied: all its connections back and closed.
+    /// </summary>
     internal Task RetiredPoolsDisposedAsync()
     {
         lock (_gate)
         {
-            return Task.WhenAll(_retiring.Select(r => r.Disposed));
+            return Task.WhenAll(_retiring.Select(r => r.Disposed).Append(_spare?.Back ?? Task.CompletedTask));
         }
     }
+
+    /// <summary>The inner source new opens use; for tests that look at its pool.</summary>
+    internal NpgsqlDataSource CurrentInnerSource => CurrentSource.Source;
 
     private LoginSource CurrentSource
     {
@@ -205,6 +226,8 @@ public sealed class PgRotateDataSource : DbDataSource
     {
         List<(LoginSource Source, Task Disposed)> retiring;
         LoginSource current;
+        LoginSource? next;
+        LoginSource? spare;
         lock (_gate)
         {
             if (_disposed)
@@ -216,11 +239,19 @@ public sealed class PgRotateDataSource : DbDataSource
             _feed.Changed -= Apply;
             retiring = [.. _retiring];
             current = _current;
+            next = _next;
+            spare = _spare?.Source;
         }
 
+        await _stopping.CancelAsync().ConfigureAwait(false);
         await _feed.DisposeAsync().ConfigureAwait(false);
         _api.Dispose();
         await current.DisposeAsync().ConfigureAwait(false);
+        foreach (var idle in new[] { next, spare }.OfType<LoginSource>())
+        {
+            await idle.DisposeAsync().ConfigureAwait(false);
+        }
+
         // A retiring pool still waiting for its connections is disposed now rather than at its bound.
         foreach (var (source, disposed) in retiring)
         {
@@ -250,12 +281,26 @@ public sealed class PgRotateDataSource : DbDataSource
         {
             await _feed.WaitForNewerThanAsync(failed.Version, AuthenticationRetryWait, cancellationToken).ConfigureAwait(false);
         }
+
+        // The retry must not wait for a warm-up, nor go to the login that was just refused.
+        LoginSource? warming;
+        lock (_gate)
+        {
+            warming = _next;
+        }
+
+        if (warming is not null)
+        {
+            SwitchTo(warming);
+        }
     }
 
-    /// <summary>The watcher's new credential: the same login gets the new password in place, another login a new inner source.</summary>
+    /// <summary>
+    /// The watcher's new credential: the same login gets the new password in place; another login is warmed up first
+    /// and takes the new opens when its connections are ready (<see cref="SwitchWhenWarmAsync"/>).
+    /// </summary>
     private void Apply(Credential credential)
     {
-        LoginSource? retired = null;
         lock (_gate)
         {
             if (_disposed)
@@ -266,23 +311,109 @@ public sealed class PgRotateDataSource : DbDataSource
             if (CredentialConnection.SameLogin(_current.Credential, credential))
             {
                 _current.UsePassword(credential);
+                AbandonSwitch();
+            }
+            else if (_next is { } warming && CredentialConnection.SameLogin(warming.Credential, credential))
+            {
+                // The switch under way goes to this login already: its next physical open uses the newer password.
+                warming.UsePassword(credential);
+                return;
             }
             else
             {
-                retired = _current;
-                _current = new LoginSource(credential, _options.ConfigureDataSource, _loggerFactory);
-                _retiring.RemoveAll(r => r.Disposed.IsCompleted);
-                var retirement = retired.RetireAsync(RetiredPoolBound, _time);
-                _retiring.Add((retired, retirement));
-                _feed.LoginRetired(retired.Credential, retirement);
+                AbandonSwitch();
+                var next = TakeSpare(credential) ?? new LoginSource(credential, _options.ConfigureDataSource, _loggerFactory);
+                _next = next;
+                var warmUp = next.WarmUpAsync(WarmUpCount(next), _options.LoginWarmUpTimeout, _time, _stopping.Token);
+                _ = SwitchWhenWarmAsync(next, warmUp);
+                return;
             }
         }
 
-        if (retired is not null)
+        CredentialChanged?.Invoke(credential);
+    }
+
+    /// <summary>As many connections as the current login has out, so that every one of its users finds one ready; none without pooling or warm-up time.</summary>
+    private int WarmUpCount(LoginSource next) =>
+        next.Pooling && _options.LoginWarmUpTimeout > TimeSpan.Zero ? Math.Min(Math.Max(1, _current.Held), Math.Min(next.MaxPoolSize, MaxWarmUpConnections)) : 0;
+
+    private async Task SwitchWhenWarmAsync(LoginSource next, Task warmUp)
+    {
+        try
         {
-            ClientLog.LoginSwitched(_logger, Secret, retired.Credential.Username, credential.Username, credential.Version);
+            await warmUp.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // A warm-up only saves time; whatever stopped it, the switch still happens.
+            ClientLog.WarmUpFailed(_logger, Secret, next.Credential.Username, e.Message);
         }
 
+        SwitchTo(next);
+    }
+
+    /// <summary>New opens go to <paramref name="next"/> from now on, unless a newer credential replaced it meanwhile.</summary>
+    private void SwitchTo(LoginSource next)
+    {
+        LoginSource retired;
+        lock (_gate)
+        {
+            if (_disposed || !ReferenceEquals(_next, next))
+            {
+                return;
+            }
+
+            _next = null;
+            retired = _current;
+            _current = next;
+            Retire(retired);
+        }
+
+        var credential = next.Credential;
+        ClientLog.LoginSwitched(_logger, Secret, retired.Credential.Username, credential.Username, credential.Version);
         CredentialChanged?.Invoke(credential);
+    }
+
+    /// <summary>A switch under way is not needed any more (a newer credential came first): its source is retired unused.</summary>
+    private void AbandonSwitch()
+    {
+        if (_next is { } abandoned)
+        {
+            _next = null;
+            Retire(abandoned);
+        }
+    }
+
+    /// <summary>The retired login's pool is emptied and the source kept as the spare; the spare before it is disposed once its connections are back.</summary>
+    private void Retire(LoginSource source)
+    {
+        var back = source.RetireAsync(RetiredPoolBound, _time);
+        if (_spare is { } older)
+        {
+            _retiring.RemoveAll(r => r.Disposed.IsCompleted);
+            _retiring.Add((older.Source, DisposeWhenBackAsync(older.Source, older.Back)));
+        }
+
+        _spare = (source, back);
+        _feed.LoginRetired(source.Credential, back);
+    }
+
+    private static async Task DisposeWhenBackAsync(LoginSource source, Task back)
+    {
+        await back.ConfigureAwait(false);
+        await source.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The spare when <paramref name="credential"/> is its login's next turn (its new password), else null.</summary>
+    private LoginSource? TakeSpare(Credential credential)
+    {
+        if (_spare is { } spare && CredentialConnection.SameLogin(spare.Source.Credential, credential))
+        {
+            _spare = null;
+            spare.Source.Reactivate(credential);
+            return spare.Source;
+        }
+
+        return null;
     }
 }

@@ -46,7 +46,8 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
         {
             var worker = i;
             notification.Observed(worker, first.Username);
-            ((PgRotateDataSource)sources[i]).CredentialChanged += credential => notification.Observed(worker, credential.Username);
+            // The watcher's event, not the data source's: the data source moves its opens only after warming the new login up.
+            ((PgRotateDataSource)sources[i]).Watcher.Changed += credential => notification.Observed(worker, credential.Username);
         }
 
         var driver = new RotationDriver(environment.Api, options.RotateEvery, [.. new[] { switchOver, notification }.OfType<SwitchOverTracker>()], time);
