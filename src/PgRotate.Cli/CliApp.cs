@@ -46,6 +46,10 @@ public static partial class CliApp
                 Output = host.Out,
                 Error = host.Error,
                 EnableDefaultExceptionHandler = false,
+                // Ctrl-C or SIGTERM cancels the command's token; System.CommandLine ends the process (exit 130, nothing
+                // more printed) when the command has not returned this long after. Its default, 2 s, cut short the
+                // demo's summary and clean-up (stopping pgbench, pgbouncer and the throwaway cluster) on a busy machine.
+                ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
             }, cancellationToken);
         }
         catch (PgRotateException e)

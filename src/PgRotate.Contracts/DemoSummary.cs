@@ -17,7 +17,7 @@ namespace PgRotate.Contracts;
 /// <param name="Workers">One entry per .NET worker querying through the client's data source.</param>
 /// <param name="Queries">All workers' queries together.</param>
 /// <param name="PgBench">pgbench -C reading the rendered service file; null when it did not run.</param>
-/// <param name="PgBouncer">pgbench through pgbouncer; null when it did not run.</param>
+/// <param name="PgBouncer">pgbench through a pgbouncer whose database line the agent keeps current; null when it did not run (--no-pgbouncer, or none installed).</param>
 /// <param name="SwitchOver">From each rotation's answer until every worker's new connections used the new login; null for a single secret, whose login never changes.</param>
 /// <param name="Notification">The client's part of the switch-over: from each rotation's answer until every worker's data source had moved to the new login, before opening anything with it; null for a single secret.</param>
 /// <param name="Checks">The pattern's guarantees, checked after the last rotation.</param>
@@ -48,12 +48,29 @@ public sealed record DemoWorker(int Index, string? Login, long QueriesOk, long Q
 public sealed record DemoQueries(long Ok, long Failed, double P50Ms, double P99Ms);
 
 /// <summary>
-/// One pgbench consumer: transactions (each on a new connection with -C) that succeeded or failed, and clients pgbench
-/// connections pgbench could not open (each one aborts its client; the run is started again for the time left).
+/// One pgbench consumer: transactions that succeeded or failed, and connections pgbench could not open or lost (each
+/// one aborts its client; the run is started again for the time left). With -C every transaction is a new connection.
 /// </summary>
-/// <param name="File">The file pgbench read its connection from (the agent's rendered service file); null when none.</param>
+/// <param name="Via">What pgbench connects through: the service file, or pgbouncer.</param>
+/// <param name="File">The file the agent keeps current for this consumer (the service file, or pgbouncer's databases include); null when none.</param>
 /// <param name="FileVersion">The secret's version the agent last wrote into <paramref name="File"/>.</param>
-public sealed record DemoPgBench(string Via, long TransactionsOk, long TransactionsFailed, long ConnectionsFailed, double Tps, string? File = null, int? FileVersion = null);
+/// <param name="FileWrites">How many times the agent wrote <paramref name="File"/>, the first time included.</param>
+/// <param name="ServerLogins">
+/// pgbouncer only: its logins to PostgreSQL per login name (from its log), so both alternating logins show up when it
+/// followed the rotations; null for pgbench connecting to PostgreSQL itself.
+/// </param>
+/// <param name="ServerLoginsFailed">pgbouncer only: its logins to PostgreSQL that PostgreSQL refused.</param>
+public sealed record DemoPgBench(
+    string Via,
+    long TransactionsOk,
+    long TransactionsFailed,
+    long ConnectionsFailed,
+    double Tps,
+    string? File = null,
+    int? FileVersion = null,
+    int? FileWrites = null,
+    IReadOnlyDictionary<string, long>? ServerLogins = null,
+    long? ServerLoginsFailed = null);
 
 /// <summary>Percentiles over a number of samples, in milliseconds.</summary>
 /// <param name="Incomplete">Rotations after which some worker had not moved to the new login before the next rotation.</param>

@@ -10,13 +10,14 @@ namespace PgRotate.Local;
 /// A disposable pgbouncer (Debian's package) in a temporary folder, listening on a free port of 127.0.0.1, whose
 /// <c>[databases]</c> come from an included file (<see cref="DatabasesFile"/>) that the agent keeps current. Clients
 /// log in with any user name and no password (<c>auth_type = any</c>): pgbouncer connects to PostgreSQL as the user
-/// and password of the database line, which is what is under test. Session pooling; server connections are recycled
-/// after <c>serverLifetime</c>, so a long run keeps opening new ones with whatever login is current. As root it runs as
+/// and password of the database line, which is what is under test. Session pooling unless asked for transaction
+/// pooling; server connections are recycled after their lifetime, so a long run keeps opening new ones with whatever
+/// login is current. Its log (<see cref="LogFile"/>) has a line for each server connection it opens. As root it runs as
 /// the <c>postgres</c> OS user (pgbouncer refuses to run as root), and the included file belongs to that user, so an
 /// agent running as root that keeps the file's owner writes a file pgbouncer can read. Stopped and removed on dispose,
 /// and by a watchdog when the owning process dies without disposing.
 /// </summary>
-internal sealed class ThrowawayPgBouncer : IAsyncDisposable
+public sealed class ThrowawayPgBouncer : IAsyncDisposable
 {
     public const string ProgramVariable = "PGROTATE_PGBOUNCER";
 
@@ -40,16 +41,28 @@ internal sealed class ThrowawayPgBouncer : IAsyncDisposable
     private string ConfigFile => Path.Combine(_root, "pgbouncer.ini");
 
     /// <param name="serverLifetime">pgbouncer's server_lifetime: how long a server connection is reused before it is closed.</param>
-    public static async Task<ThrowawayPgBouncer> StartAsync(TimeSpan serverLifetime, CancellationToken cancellationToken = default)
+    public static Task<ThrowawayPgBouncer> StartAsync(TimeSpan serverLifetime, CancellationToken cancellationToken = default) =>
+        StartAsync(new ThrowawayPgBouncerOptions(serverLifetime), cancellationToken);
+
+    public static async Task<ThrowawayPgBouncer> StartAsync(ThrowawayPgBouncerOptions options, CancellationToken cancellationToken = default)
     {
-        var program = Environment.GetEnvironmentVariable(ProgramVariable) is { Length: > 0 } named ? named
-            : new[] { "/usr/sbin/pgbouncer", "/usr/bin/pgbouncer" }.FirstOrDefault(File.Exists)
-              ?? throw new PgRotateException(ErrorCode.EnvironmentError, $"pgbouncer is not installed (apt-get install pgbouncer), or set {ProgramVariable}");
-        var root = Directory.CreateTempSubdirectory("pgrotate-pgbouncer-").FullName;
+        var program = options.Program ?? FindProgram(Environment.GetEnvironmentVariable)
+            ?? throw new PgRotateException(ErrorCode.EnvironmentError, NotInstalled);
+        string root;
+        if (options.ParentDirectory is { } parent)
+        {
+            root = Path.Combine(parent, "pgbouncer");
+            Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        else
+        {
+            root = Directory.CreateTempSubdirectory("pgrotate-pgbouncer-").FullName;
+        }
+
         var bouncer = new ThrowawayPgBouncer(program, root);
         try
         {
-            await bouncer.StartServerAsync(serverLifetime, cancellationToken).ConfigureAwait(false);
+            await bouncer.StartServerAsync(options, cancellationToken).ConfigureAwait(false);
             return bouncer;
         }
         catch
@@ -59,10 +72,22 @@ internal sealed class ThrowawayPgBouncer : IAsyncDisposable
         }
     }
 
+    /// <summary>Why no pgbouncer can be started, and what to do about it.</summary>
+    public static string NotInstalled => $"pgbouncer is not installed (apt-get install pgbouncer), or set {ProgramVariable} to its program";
+
+    /// <summary>
+    /// The pgbouncer program: the one <see cref="ProgramVariable"/> names (null when that file does not exist), else
+    /// Debian's; null when there is none.
+    /// </summary>
+    public static string? FindProgram(Func<string, string?> environment) =>
+        environment(ProgramVariable) is { Length: > 0 } named
+            ? File.Exists(named) ? named : null
+            : new[] { "/usr/sbin/pgbouncer", "/usr/bin/pgbouncer" }.FirstOrDefault(File.Exists);
+
     /// <summary>A libpq connection string to database <paramref name="alias"/> through pgbouncer.</summary>
     public string LibpqConnection(string alias) => $"host={Host} port={Port.ToString(CultureInfo.InvariantCulture)} dbname={alias} user=client sslmode=disable";
 
-    private async Task StartServerAsync(TimeSpan serverLifetime, CancellationToken cancellationToken)
+    private async Task StartServerAsync(ThrowawayPgBouncerOptions options, CancellationToken cancellationToken)
     {
         await WriteOwnedFileAsync(DatabasesFile, "[databases]\n", cancellationToken).ConfigureAwait(false);
         await _serviceUser.TakeOverAsync([_root], recursive: true, cancellationToken).ConfigureAwait(false);
@@ -82,8 +107,8 @@ internal sealed class ThrowawayPgBouncer : IAsyncDisposable
                  listen_port = {Port.ToString(CultureInfo.InvariantCulture)}
                  unix_socket_dir =
                  auth_type = any
-                 pool_mode = session
-                 server_lifetime = {((int)Math.Ceiling(serverLifetime.TotalSeconds)).ToString(CultureInfo.InvariantCulture)}
+                 pool_mode = {(options.TransactionPooling ? "transaction" : "session")}
+                 server_lifetime = {((int)Math.Ceiling(options.ServerLifetime.TotalSeconds)).ToString(CultureInfo.InvariantCulture)}
                  server_login_retry = 1
                  max_client_conn = 200
                  default_pool_size = 20

@@ -34,6 +34,8 @@ public static class DemoCommand
         strategy.AcceptOnlyFromAmong("alternating", "single");
         var noClientRetry = new Option<bool>("--no-client-retry") { Description = "The client data source does not retry an open refused for its credential, to show what the retry saves" };
         var noPooling = new Option<bool>("--no-pooling") { Description = "Every worker query opens a new connection (a new login), as pgbench -C does, instead of reusing pooled ones: the hardest case for a rotation" };
+        var pgBouncer = new Option<bool>("--pgbouncer") { Description = "Also run pgbench through a throwaway pgbouncer whose [databases] line the agent keeps current (the default when pgbouncer is installed; an error when it is not)" };
+        var noPgBouncer = new Option<bool>("--no-pgbouncer") { Description = "Do not run the pgbouncer leg" };
         var binDir = new Option<string?>("--pg-bindir") { Description = $"PostgreSQL server programs to use (default: ${PostgresBinaries.BinDirVariable}, else the newest in /usr/lib/postgresql)" };
         return commands.Command("demo",
             "Show zero-downtime rotation live: a throwaway PostgreSQL, a temporary SQLite store and the server in this process; .NET workers and pgbench -C keep connecting while the secret rotates every second; a summary at the end. Leaves nothing behind",
@@ -47,7 +49,7 @@ public static class DemoCommand
                     StrategyNames.Parse(parse.GetValue(strategy)!),
                     ClientRetry: !parse.GetValue(noClientRetry),
                     Pooling: !parse.GetValue(noPooling),
-                    PgBouncer: false,
+                    PgBouncerProgram(context, parse.GetValue(pgBouncer), parse.GetValue(noPgBouncer)),
                     parse.GetValue(binDir));
                 var terminal = ReferenceEquals(context.Out, Console.Out) && !Console.IsOutputRedirected;
                 var summary = await RunAsync(context, options, terminal, cancellationToken);
@@ -61,7 +63,7 @@ public static class DemoCommand
                 }
 
                 return await ExitCodeAsync(context, summary);
-            }, workers, rotateEvery, duration, strategy, noClientRetry, noPooling, binDir);
+            }, workers, rotateEvery, duration, strategy, noClientRetry, noPooling, pgBouncer, noPgBouncer, binDir);
     }
 
     private static Task<DemoSummary> RunAsync(CliContext context, DemoOptions options, bool terminal, CancellationToken cancellationToken) =>
@@ -87,6 +89,23 @@ public static class DemoCommand
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The pgbouncer for the pgbouncer leg: on by default when one is installed, off with --no-pgbouncer; asked for with
+    /// --pgbouncer and not installed, an error before anything starts.
+    /// </summary>
+    private static string? PgBouncerProgram(CliContext context, bool asked, bool refused)
+    {
+        if (asked && refused)
+        {
+            throw PgRotateException.InvalidInput("give --pgbouncer or --no-pgbouncer, not both");
+        }
+
+        var program = refused ? null : ThrowawayPgBouncer.FindProgram(context.Host.Environment);
+        return asked && program is null
+            ? throw new PgRotateException(ErrorCode.EnvironmentError, $"--pgbouncer: {ThrowawayPgBouncer.NotInstalled}")
+            : program;
     }
 
     private static TimeSpan Bounded(string? text, string option, TimeSpan max)

@@ -24,7 +24,8 @@ public sealed class SingleStrategyDemoTests(PostgresFixture postgres)
         Assert.True(summary.Rotations > 0, output);
         Assert.True(summary.Failures > 0, $"a single secret rotated {summary.Rotations} times and nothing failed: {output}");
         var pgBench = summary.PgBench!;
-        Assert.Equal(summary.Queries.Failed + pgBench.TransactionsFailed + pgBench.ConnectionsFailed, summary.Failures);
+        var throughPgBouncer = summary.PgBouncer is { } bouncer ? bouncer.TransactionsFailed + bouncer.ConnectionsFailed : 0;
+        Assert.Equal(summary.Queries.Failed + pgBench.TransactionsFailed + pgBench.ConnectionsFailed + throughPgBouncer, summary.Failures);
         Assert.Null(summary.SwitchOver);
         Assert.Null(summary.Checks.PreviousLogin);
         Assert.All(summary.Workers, w => Assert.Equal("app", w.Login));

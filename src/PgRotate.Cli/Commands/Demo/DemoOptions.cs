@@ -4,6 +4,7 @@ using PgRotate.Secrets;
 namespace PgRotate.Cli.Commands.Demo;
 
 /// <summary>What <c>pgrotate demo</c> was asked to run, checked while parsing.</summary>
+/// <param name="PgBouncerProgram">The pgbouncer to run pgbench through; null: no pgbouncer leg.</param>
 internal sealed record DemoOptions(
     int Workers,
     TimeSpan RotateEvery,
@@ -11,7 +12,7 @@ internal sealed record DemoOptions(
     Strategy Strategy,
     bool ClientRetry,
     bool Pooling,
-    bool PgBouncer,
+    string? PgBouncerProgram,
     string? BinDir)
 {
     /// <summary>

@@ -29,13 +29,22 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
         var first = await environment.Api.GetAsync(cancellationToken);
         var scratch = environment.Cluster.ScratchDirectory;
         var serviceFile = Path.Combine(scratch, "pg_service.conf");
-        // The agent's own code renders the file pgbench reads, as `pgrotate agent --render` would in production.
-        var agent = new InProcessAgent(environment.Api, ["--render", $"{DemoEnvironment.SecretName}:service:{serviceFile}"], scratch, time);
+        var pgBenchProgram = PgBenchProgram(environment.Cluster.Binaries.BinDir);
+        var script = Path.Combine(scratch, "login.sql");
+        await File.WriteAllTextAsync(script, "SELECT session_user;\n", cancellationToken);
+        await using var pgBouncer = options.PgBouncerProgram is { } bouncerProgram && pgBenchProgram is not null
+            ? await DemoPgBouncer.StartAsync(bouncerProgram, pgBenchProgram, scratch, script, time, cancellationToken)
+            : null;
+        // The agent's own code renders the file pgbench reads, and pgbouncer's databases line, as `pgrotate agent`
+        // would in production.
+        var agent = new InProcessAgent(environment.Api, ["--render", $"{DemoEnvironment.SecretName}:service:{serviceFile}", .. pgBouncer?.AgentArguments ?? []], scratch, time);
         await agent.RenderOnceAsync(cancellationToken);
-        var pgBench = await PgBenchAsync(environment, serviceFile, scratch, cancellationToken);
+        var pgBench = pgBenchProgram is null ? null
+            : new PgBenchRunner("service file", pgBenchProgram, new Dictionary<string, string> { ["PGSERVICEFILE"] = serviceFile }, $"service={ServiceName}", script, 2,
+                newConnectionPerTransaction: true, ratePerSecond: null, time);
         if (plain)
         {
-            await WriteIntroductionAsync(environment, serviceFile, pgBench);
+            await WriteIntroductionAsync(environment, serviceFile, pgBench, pgBouncer);
         }
 
         var alternating = options.LoginTakesTurns;
@@ -51,7 +60,7 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
         }
 
         var driver = new RotationDriver(environment.Api, options.RotateEvery, [.. new[] { switchOver, notification }.OfType<SwitchOverTracker>()], time);
-        await using var consumers = new DemoConsumers(sources, pgBench, driver, switchOver, notification, new LatencyHistogram(), time);
+        await using var consumers = new DemoConsumers(sources, pgBench, pgBouncer, driver, switchOver, notification, new LatencyHistogram(), time);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var stopView = new CancellationTokenSource();
@@ -60,7 +69,7 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
         var running = new List<Task>
         {
             Task.Run(() => agent.FollowAsync(stop.Token), CancellationToken.None),
-            Task.Run(() => consumers.Driver.RunAsync(first.Username, stop.Token), CancellationToken.None),
+            Task.Run(() => consumers.Driver.RunAsync(first.Username, stop.Token, cancellationToken), CancellationToken.None),
         };
         running.AddRange(consumers.Workers.Select(w => Task.Run(() => w.RunAsync(stop.Token), CancellationToken.None)));
         var benches = consumers.PgBench.Select(b => Task.Run(() => b.RunAsync(until, cancellationToken), CancellationToken.None)).ToList();
@@ -90,7 +99,8 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
         // Bounded, and not tied to Ctrl-C: an interrupted demo still checks the pattern and prints its summary.
         using var finish = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var checks = await PatternChecks.RunAsync(environment, context.Connector, finish.Token);
-        return Summary(consumers, checks, ran, interrupted, serviceFile, agent.LastVersion(serviceFile));
+        var throughPgBouncer = pgBouncer is null ? null : await pgBouncer.SummaryAsync(ran, agent, finish.Token);
+        return Summary(consumers, checks, ran, interrupted, serviceFile, agent, throughPgBouncer);
     }
 
     /// <summary>One client data source per worker, as separate service instances would each have their own.</summary>
@@ -127,7 +137,7 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
         ConfigureDataSource = builder => builder.ConnectionStringBuilder.Pooling = options.Pooling,
     };
 
-    private async Task WriteIntroductionAsync(DemoEnvironment environment, string serviceFile, IReadOnlyList<PgBenchRunner> pgBench)
+    private async Task WriteIntroductionAsync(DemoEnvironment environment, string serviceFile, PgBenchRunner? pgBench, DemoPgBouncer? pgBouncer)
     {
         var o = context.Out;
         var cluster = environment.Cluster;
@@ -137,26 +147,19 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
             : $"  secret {DemoEnvironment.SecretName} (single): the login {DemoEnvironment.Group} owns the data and its password changes in place");
         await o.WriteLineAsync($"  pgrotate serve on {environment.Api.Server} with a token that may read and rotate {DemoEnvironment.SecretName}");
         await o.WriteLineAsync($"  {options.Workers} .NET workers, each with its own client data source (retry on a refused login: {(options.ClientRetry ? "on" : "off")}), querying without pause{(options.Pooling ? " through its pool" : ", a new connection per query")}");
-        if (pgBench.Count > 0)
+        if (pgBench is not null)
         {
             await o.WriteLineAsync($"  pgbench -C (a new connection per transaction) with PGSERVICEFILE={serviceFile} and service={ServiceName}, a file the agent (pgrotate agent --render) keeps current from the API");
         }
 
-        await o.WriteLineAsync($"  rotating through the API every {options.RotateEvery.TotalSeconds:0.###} s for {options.Duration.TotalSeconds:0.###} s (Ctrl-C stops early)");
-        await o.WriteLineAsync();
-    }
-
-    /// <summary>pgbench with a one-query script, reading the service file; none when no pgbench is installed.</summary>
-    private async Task<IReadOnlyList<PgBenchRunner>> PgBenchAsync(DemoEnvironment environment, string serviceFile, string scratch, CancellationToken cancellationToken)
-    {
-        if (PgBenchProgram(environment.Cluster.Binaries.BinDir) is not { } program)
+        if (pgBouncer is not null)
         {
-            return [];
+            await o.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"  pgbench ({pgBouncer.PgBench.Clients} clients that stay connected) through pgbouncer on {pgBouncer.Address} (transaction pooling, server connections closed after {pgBouncer.ServerLifetimeSeconds:0.#} s), whose [databases] line {pgBouncer.DatabasesFile} the agent (pgrotate agent --pgbouncer-databases) keeps current, reloading pgbouncer by SIGHUP"));
         }
 
-        var script = Path.Combine(scratch, "login.sql");
-        await File.WriteAllTextAsync(script, "SELECT session_user;\n", cancellationToken);
-        return [new PgBenchRunner("service file", program, new Dictionary<string, string> { ["PGSERVICEFILE"] = serviceFile }, $"service={ServiceName}", script, 2, context.Time)];
+        await o.WriteLineAsync($"  rotating through the API every {options.RotateEvery.TotalSeconds:0.###} s for {options.Duration.TotalSeconds:0.###} s (Ctrl-C stops early)");
+        await o.WriteLineAsync();
     }
 
     /// <summary>The pgbench of the same PostgreSQL installation, else the first on PATH.</summary>
@@ -165,15 +168,16 @@ internal sealed class DemoRun(CliContext context, DemoOptions options, bool term
             .Concat((Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "pgbench")))
             .FirstOrDefault(File.Exists);
 
-    private DemoSummary Summary(DemoConsumers consumers, DemoChecks checks, TimeSpan ran, bool interrupted, string serviceFile, int? serviceFileVersion)
+    private DemoSummary Summary(DemoConsumers consumers, DemoChecks checks, TimeSpan ran, bool interrupted, string serviceFile, InProcessAgent agent, DemoPgBench? throughPgBouncer)
     {
         var workers = consumers.Workers.Select(w => new DemoWorker(w.Index + 1, w.Login, w.Ok, w.Failed, w.LoginChanges)).ToList();
-        var benches = consumers.PgBench.Select(b => b.Summary(ran)).ToList();
-        var failures = consumers.QueriesFailed + benches.Sum(b => b.TransactionsFailed + b.ConnectionsFailed);
+        var throughServiceFile = consumers.ServiceFile is { } pgBench
+            ? pgBench.Summary(ran) with { File = serviceFile, FileVersion = agent.LastVersion(serviceFile), FileWrites = agent.Writes(serviceFile) }
+            : null;
         return new DemoSummary(
             options.Strategy.ToContract(), options.ClientRetry, options.Pooling, interrupted, Math.Round(ran.TotalSeconds, 2), options.RotateEvery.TotalSeconds,
             consumers.Driver.Done, consumers.Driver.Failed, checks.CurrentLogin, workers,
             new DemoQueries(consumers.QueriesOk, consumers.QueriesFailed, consumers.Latencies.PercentileMs(50), consumers.Latencies.PercentileMs(99)),
-            benches.FirstOrDefault() is { } bench ? bench with { File = serviceFile, FileVersion = serviceFileVersion } : null, null, consumers.SwitchOver?.Summary(), consumers.Notification?.Summary(), checks, failures);
+            throughServiceFile, throughPgBouncer, consumers.SwitchOver?.Summary(), consumers.Notification?.Summary(), checks, consumers.QueriesFailed + consumers.PgBenchFailed);
     }
 }

@@ -22,7 +22,12 @@ internal sealed partial class InProcessAgent(DemoApi api, IReadOnlyList<string> 
 
     /// <summary>The version the agent last wrote into <paramref name="path"/>, read from its own log line; null before the first.</summary>
     public int? LastVersion(string path) =>
-        RenderedLine().Matches(Output).Where(m => m.Groups["path"].Value == path).Select(m => (int?)int.Parse(m.Groups["version"].Value, System.Globalization.CultureInfo.InvariantCulture)).LastOrDefault();
+        Rendered(path).Select(m => (int?)int.Parse(m.Groups["version"].Value, System.Globalization.CultureInfo.InvariantCulture)).LastOrDefault();
+
+    /// <summary>How many times the agent wrote <paramref name="path"/> (it writes a file only when its content changed).</summary>
+    public int Writes(string path) => Rendered(path).Count();
+
+    private IEnumerable<Match> Rendered(string path) => RenderedLine().Matches(Output).Where(m => m.Groups["path"].Value == path);
 
     /// <summary>Renders the current credential once and returns (the files exist when this completes).</summary>
     public async Task RenderOnceAsync(CancellationToken cancellationToken)

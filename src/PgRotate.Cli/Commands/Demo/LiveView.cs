@@ -5,8 +5,8 @@ namespace PgRotate.Cli.Commands.Demo;
 
 /// <summary>
 /// What the demo shows while it runs: on a terminal a table redrawn four times a second (rotations, current login,
-/// each worker's login and queries, pgbench, latency and switch-over percentiles); otherwise (a pipe, CI, a test) one
-/// plain progress line a second, which reads well in a log.
+/// each worker's login and queries, pgbench, pgbouncer's logins to PostgreSQL, latency and switch-over percentiles);
+/// otherwise (a pipe, CI, a test) one plain progress line a second, which reads well in a log.
 /// </summary>
 internal sealed class LiveView(DemoConsumers consumers, TextWriter output, bool terminal, TimeProvider time)
 {
@@ -25,12 +25,12 @@ internal sealed class LiveView(DemoConsumers consumers, TextWriter output, bool 
             {
                 do
                 {
-                    Fill(table, time.GetElapsedTime(started));
+                    Fill(table, time.GetElapsedTime(started), await PgBouncerLoginsAsync());
                     live.Refresh();
                 }
                 while (await WaitAsync(TerminalRefresh, cancellationToken));
 
-                Fill(table, time.GetElapsedTime(started));
+                Fill(table, time.GetElapsedTime(started), await PgBouncerLoginsAsync());
                 live.Refresh();
             });
             return;
@@ -38,7 +38,7 @@ internal sealed class LiveView(DemoConsumers consumers, TextWriter output, bool 
 
         while (await WaitAsync(LineInterval, cancellationToken))
         {
-            await output.WriteLineAsync(Line(time.GetElapsedTime(started)));
+            await output.WriteLineAsync(Line(time.GetElapsedTime(started), await PgBouncerLoginsAsync()));
         }
     }
 
@@ -55,13 +55,32 @@ internal sealed class LiveView(DemoConsumers consumers, TextWriter output, bool 
         }
     }
 
-    private string Line(TimeSpan elapsed)
+    /// <summary>pgbouncer's logins to PostgreSQL so far, per login (e.g. <c>app_a 12, app_b 11</c>); null without pgbouncer.</summary>
+    private async Task<string?> PgBouncerLoginsAsync()
+    {
+        if (consumers.PgBouncer is not { } pgBouncer)
+        {
+            return null;
+        }
+
+        // Not tied to the view's stop: the last redraw after the run still reads the log.
+        var (logins, refused) = await pgBouncer.ServerLogins.ReadAsync(CancellationToken.None);
+        return string.Join(", ", logins.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key} {Count(l.Value)}"))
+            + (refused > 0 ? $", {Count(refused)} refused" : "");
+    }
+
+    private string Line(TimeSpan elapsed, string? pgBouncerLogins)
     {
         var line = string.Create(CultureInfo.InvariantCulture,
             $"  {elapsed.TotalSeconds,5:0.0}s  rotations {consumers.Driver.Done} (login {consumers.Driver.CurrentLogin})  queries {consumers.QueriesOk} ok {consumers.QueriesFailed} failed, p99 {consumers.Latencies.PercentileMs(99):0.0} ms");
         foreach (var bench in consumers.PgBench)
         {
             line += string.Create(CultureInfo.InvariantCulture, $"  pgbench ({bench.Via}) {bench.Tps:0} tps {bench.TransactionsFailed + bench.ConnectionsFailed} failed");
+        }
+
+        if (pgBouncerLogins is not null)
+        {
+            line += $"  pgbouncer logins {pgBouncerLogins}";
         }
 
         if (consumers.SwitchOver?.Summary() is { Samples: > 0 } switchOver)
@@ -72,7 +91,7 @@ internal sealed class LiveView(DemoConsumers consumers, TextWriter output, bool 
         return line;
     }
 
-    private void Fill(Table table, TimeSpan elapsed)
+    private void Fill(Table table, TimeSpan elapsed, string? pgBouncerLogins)
     {
         table.Rows.Clear();
         var switchOver = consumers.SwitchOver?.Summary();
@@ -87,8 +106,11 @@ internal sealed class LiveView(DemoConsumers consumers, TextWriter output, bool 
 
         foreach (var bench in consumers.PgBench)
         {
-            table.AddRow(Markup.Escape($"pgbench -C ({bench.Via})"), "(file)", Count(bench.TransactionsOk), Failed(bench.TransactionsFailed + bench.ConnectionsFailed),
-                string.Create(CultureInfo.InvariantCulture, $"{bench.Tps:0} tps, {bench.ConnectionsFailed} connections failed"));
+            var throughPgBouncer = bench == consumers.PgBouncer?.PgBench;
+            table.AddRow(Markup.Escape(bench.Label), Markup.Escape(throughPgBouncer ? consumers.PgBouncer!.ServerLogins.LastLogin ?? "-" : "(file)"),
+                Count(bench.TransactionsOk), Failed(bench.TransactionsFailed + bench.ConnectionsFailed),
+                Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{bench.Tps:0} tps, {bench.ConnectionsFailed} connections failed")
+                    + (throughPgBouncer ? $"; pgbouncer's logins: {pgBouncerLogins}" : "")));
         }
 
         var queries = string.Create(CultureInfo.InvariantCulture, $"query p50 {consumers.Latencies.PercentileMs(50):0.00} ms, p99 {consumers.Latencies.PercentileMs(99):0.00} ms");

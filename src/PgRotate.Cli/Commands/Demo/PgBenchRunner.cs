@@ -6,14 +6,18 @@ using PgRotate.Contracts;
 namespace PgRotate.Cli.Commands.Demo;
 
 /// <summary>
-/// <c>pgbench -C</c> (a new connection, so a new login, for every transaction) with a one-query script, connecting
-/// through a libpq service (<c>PGSERVICEFILE</c> and <c>service=NAME</c> as the database argument, since pgbench would
-/// otherwise name a database of its own that overrides the service's): libpq reads the service file at every
-/// connection, so each transaction uses whatever the file holds at that moment. pgbench stops a client whose connection fails and
-/// ends the run when none is left; the run is then started again for the time that remains, so a failure costs one
-/// counted connection, not the rest of the demo.
+/// pgbench with a one-query script, in one of two ways. <c>pgbench -C</c> (a new connection, so a new login, for every
+/// transaction) through a libpq service (<c>PGSERVICEFILE</c> and <c>service=NAME</c> as the database argument, since
+/// pgbench would otherwise name a database of its own that overrides the service's): libpq reads the service file at
+/// every connection, so each transaction uses whatever the file holds at that moment. Or clients that stay connected
+/// (to pgbouncer), at a fixed total rate so that they do not take the machine from the other consumers. pgbench stops a
+/// client whose connection fails or whose query gets an error, and ends the run when none is left; the run is then
+/// started again for the time that remains, so a failure costs one counted connection, not the rest of the demo.
 /// </summary>
-internal sealed partial class PgBenchRunner(string via, string program, IReadOnlyDictionary<string, string> environment, string connectTo, string scriptFile, int clients, TimeProvider time)
+/// <param name="ratePerSecond">Transactions per second for all clients together (pgbench -R); null: as fast as they go.</param>
+internal sealed partial class PgBenchRunner(
+    string via, string program, IReadOnlyDictionary<string, string> environment, string connectTo, string scriptFile, int clients,
+    bool newConnectionPerTransaction, int? ratePerSecond, TimeProvider time)
 {
     private long _ok;
     private long _failed;
@@ -21,6 +25,11 @@ internal sealed partial class PgBenchRunner(string via, string program, IReadOnl
     private double _tps;
 
     public string Via => via;
+
+    /// <summary>How the live view and the summary name this consumer, e.g. <c>pgbench -C (service file)</c>.</summary>
+    public string Label => $"pgbench{(newConnectionPerTransaction ? " -C" : "")} ({via})";
+
+    public int Clients => clients;
     public long TransactionsOk => Interlocked.Read(ref _ok);
     public long TransactionsFailed => Interlocked.Read(ref _failed);
     public long ConnectionsFailed => Interlocked.Read(ref _connectionsFailed);
@@ -55,7 +64,9 @@ internal sealed partial class PgBenchRunner(string via, string program, IReadOnl
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in (string[])["-n", "-C", "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", "1",
+        foreach (var argument in (string[])["-n", .. newConnectionPerTransaction ? ["-C"] : Array.Empty<string>(),
+                     .. ratePerSecond is { } rate ? ["-R", rate.ToString(CultureInfo.InvariantCulture)] : Array.Empty<string>(),
+                     "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", "1",
                      "-T", seconds.ToString(CultureInfo.InvariantCulture), "-P", "1", "-f", scriptFile, connectTo])
         {
             start.ArgumentList.Add(argument);
@@ -140,7 +151,8 @@ internal sealed partial class PgBenchRunner(string via, string program, IReadOnl
         Interlocked.Add(ref _connectionsFailed, aborted);
     }
 
-    [GeneratedRegex(@"^progress: (?<at>[0-9.]+) s, (?<tps>[0-9.]+) tps.*?(, (?<failed>[0-9]+) failed)?$")]
+    // With -R a lag figure follows the failures, so they are looked for anywhere after the rate.
+    [GeneratedRegex(@"^progress: (?<at>[0-9.]+) s, (?<tps>[0-9.]+) tps(?:.*?, (?<failed>[0-9]+) failed)?")]
     private static partial Regex Progress();
 
     [GeneratedRegex(@"number of transactions actually processed: (?<n>[0-9]+)")]

@@ -18,19 +18,24 @@ internal sealed class RotationDriver(DemoApi api, TimeSpan every, IReadOnlyList<
     public string? LastError { get; private set; }
     public LatencyHistogram Durations { get; } = new();
 
-    public async Task RunAsync(string initialLogin, CancellationToken cancellationToken)
+    /// <summary>
+    /// Rotates until <paramref name="stopping"/> is cancelled. A rotation under way then still finishes, so that the
+    /// pattern's checks after the run see a settled secret (a rotation cancelled half-way has given the previous login
+    /// a new password that is not current yet); only <paramref name="abort"/> (Ctrl-C) cuts it short.
+    /// </summary>
+    public async Task RunAsync(string initialLogin, CancellationToken stopping, CancellationToken abort)
     {
         Volatile.Write(ref _currentLogin, initialLogin);
         using var timer = new PeriodicTimer(every, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken))
+            while (await timer.WaitForNextTickAsync(stopping))
             {
                 var started = time.GetTimestamp();
                 RotationResult result;
                 try
                 {
-                    result = await api.RotateAsync(cancellationToken);
+                    result = await api.RotateAsync(abort);
                 }
                 catch (HttpRequestException e)
                 {
@@ -49,7 +54,8 @@ internal sealed class RotationDriver(DemoApi api, TimeSpan every, IReadOnlyList<
                 Interlocked.Increment(ref _done);
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        // Either token: on Ctrl-C the rotation under way may see its cancellation before the linked stop token is set.
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested || abort.IsCancellationRequested)
         {
             // The run is over; a rotation cut short is finished by the server or by the next rotation.
         }

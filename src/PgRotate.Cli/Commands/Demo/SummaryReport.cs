@@ -14,14 +14,24 @@ internal static class SummaryReport
         await o.WriteLineAsync(F($"  rotations     {s.Rotations} through the API, {s.RotationsFailed} failed; current login {s.CurrentLogin}"));
         var changed = s.Workers.Count(w => w.LoginChanges > 0);
         await o.WriteLineAsync(F($"  .NET workers  {s.Workers.Count} (one client data source each, {(s.Pooling ? "pooled" : "a new connection per query")}): {s.Queries.Ok:N0} queries ok, {s.Queries.Failed:N0} failed; p50 {s.Queries.P50Ms:0.00} ms, p99 {s.Queries.P99Ms:0.00} ms; {changed} of {s.Workers.Count} changed login"));
-        foreach (var bench in new[] { s.PgBench, s.PgBouncer }.OfType<DemoPgBench>())
+        if (s.PgBench is { } bench)
         {
-            await o.WriteLineAsync(F($"  pgbench -C    {bench.Via}: {bench.TransactionsOk:N0} transactions ok, {bench.TransactionsFailed:N0} failed, {bench.ConnectionsFailed:N0} connections failed ({bench.Tps:0} tps)"));
+            await o.WriteLineAsync(F($"  pgbench -C    {bench.Via}: {Figures(bench)}"));
         }
-
-        if (s.PgBench is null)
+        else
         {
             await o.WriteLineAsync("  pgbench       not run: no pgbench found beside the PostgreSQL programs or on PATH");
+        }
+
+        if (s.PgBouncer is { } bouncer)
+        {
+            var logins = string.Join(", ", (bouncer.ServerLogins ?? new Dictionary<string, long>()).OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => F($"{l.Key} {l.Value:N0} times")));
+            await o.WriteLineAsync(F($"  pgbouncer     pgbench through it: {Figures(bouncer)}"));
+            await o.WriteLineAsync(F($"    logins      pgbouncer logged in to PostgreSQL as {(logins.Length == 0 ? "nobody" : logins)} ({bouncer.ServerLoginsFailed ?? 0:N0} refused); the agent wrote its databases line {bouncer.FileWrites ?? 0} times, last version {bouncer.FileVersion}"));
+        }
+        else
+        {
+            await o.WriteLineAsync("  pgbouncer     not run (--no-pgbouncer, or no pgbouncer or pgbench installed)");
         }
 
         if (s.SwitchOver is { } so)
@@ -45,6 +55,9 @@ internal static class SummaryReport
             ? "  result        no failed query, transaction or connection"
             : F($"  result        {s.Failures:N0} failures{(s.Strategy == RotationStrategy.Single ? " (expected with a single secret: its old password stops working the moment it rotates)" : "")}"));
     }
+
+    private static string Figures(DemoPgBench b) =>
+        F($"{b.TransactionsOk:N0} transactions ok, {b.TransactionsFailed:N0} failed, {b.ConnectionsFailed:N0} connections failed ({b.Tps:0} tps)");
 
     private static string LogsIn(bool logsIn, string? owner) =>
         logsIn ? $"logs in, and a table it creates is owned by {owner}" : "is refused";
