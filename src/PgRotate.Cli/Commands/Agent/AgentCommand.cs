@@ -111,7 +111,9 @@ public static class AgentCommand
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
-                    await context.Out.WriteLineAsync("stopped; the files written last stay in place");
+                    await context.Out.WriteLineAsync(leases.Secrets.Count == 0
+                        ? "stopped; the files written last stay in place"
+                        : "stopped; the files written last stay in place, and the agent's leases are revoked now (their logins stop working)");
                 }
 
                 return ExitCodes.Ok;

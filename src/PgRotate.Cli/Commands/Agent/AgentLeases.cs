@@ -15,8 +15,6 @@ internal sealed record AgentLeases(IReadOnlySet<string> Secrets, TimeSpan? Ttl, 
     /// <summary>Long enough for a client that reads the file per connection, or on a failed login, to have moved on.</summary>
     public static readonly TimeSpan DefaultGrace = TimeSpan.FromSeconds(30);
 
-    public static AgentLeases None { get; } = new(new HashSet<string>(StringComparer.Ordinal), null, DefaultGrace);
-
     public bool Covers(string secret) => Secrets.Contains(secret);
 
     /// <summary>The lease settings from the flags and the config file; a TTL or grace with no secret on a lease is refused.</summary>

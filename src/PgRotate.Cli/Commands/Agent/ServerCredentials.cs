@@ -33,9 +33,6 @@ internal sealed class ServerCredentials : IAsyncDisposable
     /// <summary>The leases issued for <c>--once</c>: left to their expiry.</summary>
     public IReadOnlyCollection<LeaseCredential> IssuedOnce => _issued.Values;
 
-    public static Task<ServerCredentials> StartAsync(PgRotateClientOptions options, IEnumerable<string> secrets, TextWriter warnings, CancellationToken cancellationToken) =>
-        StartAsync(options, secrets, AgentLeases.None, once: false, TextWriter.Null, warnings, TimeProvider.System, cancellationToken);
-
     public static async Task<ServerCredentials> StartAsync(
         PgRotateClientOptions options, IEnumerable<string> secrets, AgentLeases leases, bool once, TextWriter log, TextWriter warnings, TimeProvider time,
         CancellationToken cancellationToken)
