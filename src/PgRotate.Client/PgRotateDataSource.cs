@@ -349,7 +349,15 @@ public sealed class PgRotateDataSource : DbDataSource
             ClientLog.WarmUpFailed(_logger, Secret, next.Credential.Username, e.Message);
         }
 
-        SwitchTo(next);
+        try
+        {
+            SwitchTo(next);
+        }
+        catch (Exception e)
+        {
+            // Only a handler of CredentialChanged can throw here, and nobody awaits this task: said in the log.
+            ClientLog.HandlerFailed(_logger, Secret, e);
+        }
     }
 
     /// <summary>New opens go to <paramref name="next"/> from now on, unless a newer credential replaced it meanwhile.</summary>
