@@ -114,11 +114,16 @@ public sealed class ThrowawayCluster : IAsyncDisposable
 
     public async Task<string> ReadServerLogAsync(CancellationToken cancellationToken = default)
     {
-        var stream = new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        await using var _ = stream.ConfigureAwait(false);
-        using var reader = new StreamReader(stream);
+        using var reader = OpenServerLog();
         return await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The server log for reading while the server writes it. With <c>log_statement=all</c> a long run under load logs
+    /// gigabytes: read it line by line rather than into one string.
+    /// </summary>
+    public StreamReader OpenServerLog() =>
+        new(new FileStream(LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
 
     /// <summary>Stops the server (fast shutdown: sessions are terminated) and keeps the data folder.</summary>
     internal Task StopAsync(CancellationToken cancellationToken = default) =>
